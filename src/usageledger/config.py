@@ -1,0 +1,43 @@
+"""Settings, built once in `main()` / `create_app()` and passed down. Nothing is read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+def _default_home() -> Path:
+    return Path(platformdirs.user_data_dir("usageledger", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Every setting, from the environment (prefix `USAGELEDGER_`) or keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="USAGELEDGER_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Folder of the SQLite database and key file.")
+    database_url: str | None = Field(default=None, description="sqlite:///… or postgresql+psycopg://…")
+    anthropic_base_url: str = Field(default="https://api.anthropic.com", description="Admin API base URL.")
+    secret_key: SecretStr | None = Field(default=None, description="Key-encryption key (Fernet, base64).")
+    backfill_days: int = Field(default=365, ge=1, le=365, description="How far back the first sync reaches.")
+    lookback_days: int = Field(default=3, ge=0, le=31, description="Recent days re-fetched on every sync.")
+    max_retries: int = Field(default=4, ge=0, le=10, description="Retries of a failed API call (429/5xx).")
+    request_timeout: float = Field(default=60.0, gt=0, description="Seconds before one API call times out.")
+    page_limit: int = Field(default=1000, ge=1, le=1000, description="Rows per analytics page.")
+    host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(default=8000, description="Port `serve` listens on.")
+    session_secret: SecretStr | None = Field(default=None, description="Signs session cookies.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'usageledger.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / "secret.key"

@@ -1,0 +1,281 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are written from this file.
+
+Idempotency lives here: usage and cost rows have a natural-key unique constraint
+(connection, day, every dimension). Missing dimension values are stored as '' (never NULL) so the
+constraint holds on SQLite and PostgreSQL alike. Money is an exact integer of micro-cents
+(1e-6 US cent), so sums in SQL stay exact; reports turn it into Decimal dollars.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "UTCDateTime",
+    "access_tokens",
+    "anthropic_api_keys",
+    "anthropic_users",
+    "anthropic_workspaces",
+    "connections",
+    "cost_rows",
+    "credentials",
+    "events",
+    "metadata",
+    "sync_runs",
+    "tenants",
+    "usage_rows",
+    "users",
+]
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores aware datetimes as UTC and always returns aware UTC values (SQLite returns naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# --- tenancy and people (the customer's usageledger workspace is a "tenant") ---------------------
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),  # admin | member
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),  # sha256 hex of the token
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+)
+
+# --- connections to providers ----------------------------------------------------------------------
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("provider", String(40), nullable=False),  # anthropic
+    Column("state", String(20), nullable=False),  # connected | syncing | error | disconnected
+    Column("source", String(20)),  # analytics | classic
+    Column("base_url", String(500), nullable=False),
+    Column("organization_id", String(200)),
+    Column("organization_name", String(500)),
+    Column("key_hint", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disconnected_at", UTCDateTime),
+    Column("last_sync_started_at", UTCDateTime),
+    Column("last_sync_finished_at", UTCDateTime),
+    Column("last_sync_succeeded_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("data_refreshed_at", UTCDateTime),
+    Column("backfill_start", Date),  # first day the backfill asked for
+    Column("cursor_date", Date),  # every day before it is stored (exclusive end of the synced range)
+    Column("lock_owner", String(200)),  # "host:pid:token" of the sync holding the connection
+    Column("lock_expires_at", UTCDateTime),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "connection_id",
+        Integer,
+        ForeignKey("connections.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("kek_id", String(64), nullable=False),  # which key-encryption key sealed it (rotation)
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# --- synced data -------------------------------------------------------------------------------------
+
+_DIMENSION_COLUMNS = (
+    "organization_id",
+    "workspace_id",
+    "api_key_id",
+    "model",
+    "service_tier",
+    "context_window",
+    "inference_geo",
+    "speed",
+)
+
+
+def _dimension_columns() -> list[Column[Any]]:
+    return [Column(name, String(200), nullable=False, server_default="") for name in _DIMENSION_COLUMNS]
+
+
+usage_rows = Table(
+    "usage_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    *_dimension_columns(),
+    Column("uncached_input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cache_read_input_tokens", BigInteger, nullable=False),
+    Column("cache_creation_5m_input_tokens", BigInteger, nullable=False),
+    Column("cache_creation_1h_input_tokens", BigInteger, nullable=False),
+    Column("requests", BigInteger),  # NULL where the source does not report requests
+    Column("web_search_requests", BigInteger, nullable=False),
+    Column("sync_run_id", Integer, nullable=False),
+    UniqueConstraint("connection_id", "day", *_DIMENSION_COLUMNS, name="uq_usage_rows_natural_key"),
+)
+
+cost_rows = Table(
+    "cost_rows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    *_dimension_columns(),
+    Column("amount_microcents", BigInteger, nullable=False),
+    Column("list_amount_microcents", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("requests", BigInteger),
+    Column("sync_run_id", Integer, nullable=False),
+    UniqueConstraint("connection_id", "day", *_DIMENSION_COLUMNS, name="uq_cost_rows_natural_key"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("trigger", String(20), nullable=False),  # connect | manual | scheduled | range
+    Column("status", String(20), nullable=False),  # running | succeeded | failed
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("range_start", Date),
+    Column("range_end", Date),  # exclusive
+    Column("days_total", Integer, nullable=False, server_default="0"),
+    Column("days_done", Integer, nullable=False, server_default="0"),
+    Column("api_calls", Integer, nullable=False, server_default="0"),
+    Column("usage_rows", Integer, nullable=False, server_default="0"),
+    Column("cost_rows", Integer, nullable=False, server_default="0"),
+    Column("rows_revised", Integer, nullable=False, server_default="0"),
+    Column("error", Text),
+    Index("ix_sync_runs_connection_started", "connection_id", "started_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # credential | scope | rate_limit | upstream_error | sync_started | sync_finished | sync_failed
+    # | late_data | fallback | key_verified | mismatch | disconnected | connected
+    Column("kind", String(40), nullable=False),
+    Column("level", String(10), nullable=False),  # info | warning | error
+    Column("message", Text, nullable=False),
+    Column("request_id", String(200)),
+    Column("details", Text),  # JSON object, never a secret
+)
+
+# --- directory: names beside ids -----------------------------------------------------------------------
+
+anthropic_workspaces = Table(
+    "anthropic_workspaces",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("archived_at", UTCDateTime),
+    Column("created_at", UTCDateTime),
+)
+
+anthropic_api_keys = Table(
+    "anthropic_api_keys",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("name", String(500), nullable=False),
+    Column("workspace_id", String(200)),
+    Column("status", String(40)),
+    Column("partial_key_hint", String(100)),
+    Column("created_by_id", String(200)),
+    Column("created_by_type", String(40)),
+    Column("created_at", UTCDateTime),
+)
+
+anthropic_users = Table(
+    "anthropic_users",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("role", String(40)),
+    Column("added_at", UTCDateTime),
+)
