@@ -20,7 +20,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="USAGELEDGER_", extra="ignore")
 
-    home: Path = Field(default_factory=_default_home, description="Folder of the SQLite database and key file.")
+    home: Path = Field(
+        default_factory=_default_home, description="Folder of the SQLite database and key file."
+    )
     database_url: str | None = Field(default=None, description="sqlite:///… or postgresql+psycopg://…")
     anthropic_base_url: str = Field(default="https://api.anthropic.com", description="Admin API base URL.")
     secret_key: SecretStr | None = Field(default=None, description="Key-encryption key (Fernet, base64).")

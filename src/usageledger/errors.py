@@ -8,6 +8,7 @@
     │   ├── StandardKeyError                                  (sk-ant-api… instead of sk-ant-admin…)
     │   └── InvalidKeyError                                   (401: wrong or revoked)
     ├── PermissionDeniedError             exit 4   HTTP 403  permission_error
+    │   └── EndpointUnavailableError                          (404: this organization has no such endpoint)
     ├── UpstreamError                     exit 5   HTTP 502  upstream_error
     │   ├── RateLimitedError                                  (429 after retries)
     │   └── MalformedResponseError                            (bad JSON, repeated cursor, missing fields)
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "CredentialError",
+    "EndpointUnavailableError",
     "InvalidKeyError",
     "MalformedKeyError",
     "MalformedResponseError",
@@ -87,6 +89,10 @@ class PermissionDeniedError(UsageLedgerError):
     event_kind = "scope"
 
 
+class EndpointUnavailableError(PermissionDeniedError):
+    pass
+
+
 class UpstreamError(UsageLedgerError):
     exit_code = 5
     http_status = 502
@@ -97,6 +103,12 @@ class UpstreamError(UsageLedgerError):
 class RateLimitedError(UpstreamError):
     type = "rate_limited"
     event_kind = "rate_limit"
+
+    def __init__(
+        self, message: str, *, request_id: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.retry_after = retry_after
 
 
 class MalformedResponseError(UpstreamError):

@@ -1,0 +1,22 @@
+"""Speaks the Anthropic Admin API: client, sources (analytics, classic reports), directory, wire → records."""
+
+from .client import ANALYTICS_BETA, AdminApiClient, RateLimitNotice
+from .directory import fetch_directory, fetch_organization
+from .keys import check_admin_key_shape
+from .sources import GROUP_BY, AnalyticsSource, ClassicSource, Source, Totals, source_named, usage_totals
+
+__all__ = [
+    "ANALYTICS_BETA",
+    "GROUP_BY",
+    "AdminApiClient",
+    "AnalyticsSource",
+    "ClassicSource",
+    "RateLimitNotice",
+    "Source",
+    "Totals",
+    "check_admin_key_shape",
+    "fetch_directory",
+    "fetch_organization",
+    "source_named",
+    "usage_totals",
+]

@@ -1,0 +1,203 @@
+"""The one door to the Admin API: the official SDK with an explicit key, plus failure classification.
+
+Every HTTP failure becomes one of our errors here (STYLE 4). The SDK owns retries: it honours
+`retry-after`/`retry-after-ms` on 429 and backs off exponentially with jitter on 5xx/529 and timeouts.
+A response hook counts every attempt and notes rate limits, and stops the SDK from sleeping longer
+than `max_retry_wait` on one `retry-after`, so a sync gives up in bounded time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anthropic
+import httpx2
+
+from ..config import Settings
+from ..errors import (
+    EndpointUnavailableError,
+    InvalidKeyError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UpstreamError,
+)
+
+__all__ = ["ANALYTICS_BETA", "AdminApiClient", "RateLimitNotice"]
+
+ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
+# Longest single `retry-after` we are willing to sleep through; longer ones fail the sync at once.
+MAX_RETRY_WAIT_SECONDS = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitNotice:
+    """One 429 the API answered, whether or not the retry that followed succeeded."""
+
+    path: str
+    retry_after: float | None
+    request_id: str | None
+    at: dt.datetime
+
+
+@dataclass(slots=True)
+class _Observer:
+    calls: int = 0
+    rate_limits: list[RateLimitNotice] = field(default_factory=list)
+    max_retry_wait: float = MAX_RETRY_WAIT_SECONDS
+
+    def on_response(self, response: httpx2.Response) -> None:
+        self.calls += 1
+        if response.status_code != 429:
+            return
+        retry_after = _retry_after_seconds(response.headers)
+        self.rate_limits.append(
+            RateLimitNotice(
+                path=response.request.url.path,
+                retry_after=retry_after,
+                request_id=response.headers.get("request-id"),
+                at=dt.datetime.now(dt.UTC),
+            )
+        )
+        if retry_after is not None and retry_after > self.max_retry_wait:
+            # The SDK reads this header before retrying: do not sleep for an hour inside a sync.
+            response.headers["x-should-retry"] = "false"
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) * scale
+        except ValueError:
+            continue
+    return None
+
+
+class AdminApiClient:
+    """Speaks to one Anthropic organization with one Admin key. Returns raw bodies; `wire` parses them."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        admin_key: str,
+        *,
+        http_client: httpx2.Client | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self._observer = _Observer()
+        if http_client is None:
+            http_client = httpx2.Client(timeout=settings.request_timeout, follow_redirects=False)
+        hooks = http_client.event_hooks
+        hooks.setdefault("response", []).append(self._observer.on_response)
+        http_client.event_hooks = hooks
+        self._sdk = anthropic.Anthropic(
+            api_key=admin_key,  # always explicit: never pick up ambient credentials
+            base_url=base_url or settings.anthropic_base_url,
+            max_retries=settings.max_retries,
+            timeout=settings.request_timeout,
+            http_client=http_client,
+        )
+
+    @property
+    def calls(self) -> int:
+        """HTTP attempts made so far, retries included."""
+        return self._observer.calls
+
+    def take_rate_limits(self) -> list[RateLimitNotice]:
+        notices, self._observer.rate_limits = self._observer.rate_limits, []
+        return notices
+
+    def close(self) -> None:
+        self._sdk.close()
+
+    def __enter__(self) -> AdminApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def get_organization(self) -> bytes:
+        return self._call(lambda: self._sdk.organization.with_raw_response.retrieve(), "/v1/organizations/me")
+
+    def get_analytics_page(self, kind: str, params: Mapping[str, Any]) -> bytes:
+        """One page of `/v1/organizations/analytics/{usage|cost}` (with the beta header)."""
+        resource = (
+            self._sdk.beta.organization.analytics.usage
+            if kind == "usage"
+            else self._sdk.beta.organization.analytics.cost
+        )
+        path = f"/v1/organizations/analytics/{kind}"
+        return self._call(lambda: resource.with_raw_response.list(**params), path)
+
+    def get_list_page(self, path: str, params: Mapping[str, Any]) -> bytes:
+        """A GET the SDK has no typed method for (classic reports) or whose typing we do not need."""
+        return self._call(
+            lambda: self._sdk.get(path, cast_to=httpx2.Response, options={"params": dict(params)}),
+            path,
+        )
+
+    def _call(self, send: Any, path: str) -> bytes:
+        try:
+            response = send()
+        except anthropic.APIStatusError as exc:
+            raise _classify_status(exc, path) from None
+        except anthropic.APITimeoutError:
+            raise UpstreamError(
+                f"The Anthropic API did not answer {path} in time, even after retries. Try again later."
+            ) from None
+        except anthropic.APIConnectionError:
+            raise UpstreamError(
+                f"Could not reach the Anthropic API for {path}. Check the network (or "
+                "USAGELEDGER_ANTHROPIC_BASE_URL) and try again."
+            ) from None
+        http_response = response if isinstance(response, httpx2.Response) else response.http_response
+        return http_response.read()
+
+
+def _classify_status(exc: anthropic.APIStatusError, path: str) -> Exception:
+    request_id = exc.request_id
+    detail = f" (request id {request_id})" if request_id else ""
+    status = exc.status_code
+    if status == 401:
+        return InvalidKeyError(
+            "Anthropic rejected the Admin API key: it is wrong, revoked or belongs to no organization"
+            f"{detail}. Create a new Admin key in the Anthropic Console and connect again.",
+            request_id=request_id,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            f"The key is valid but may not read {path}{detail}. Use an Admin API key created by an "
+            "organization admin (or a key with the read:analytics scope).",
+            request_id=request_id,
+        )
+    if status == 404:
+        return EndpointUnavailableError(
+            f"This organization has no {path} endpoint{detail}.", request_id=request_id
+        )
+    if status == 429:
+        retry_after = _retry_after_seconds(exc.response.headers)
+        wait = f" It asked to wait {retry_after:.0f} s." if retry_after is not None else ""
+        return RateLimitedError(
+            f"The Anthropic API kept rate-limiting {path}{detail}.{wait} Try again later; the sync "
+            "resumes where it stopped.",
+            request_id=request_id,
+            retry_after=retry_after,
+        )
+    if 400 <= status < 500:
+        return UpstreamError(
+            f"The Anthropic API refused the request to {path} ({status}: {exc.api_message}){detail}. "
+            "This is likely a usageledger bug or an API change; please report it.",
+            request_id=request_id,
+        )
+    return UpstreamError(
+        f"The Anthropic API kept failing on {path} ({status}){detail}, even after retries. "
+        "Try again later; the sync resumes where it stopped.",
+        request_id=request_id,
+    )

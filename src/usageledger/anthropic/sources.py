@@ -1,0 +1,219 @@
+"""Where usage and cost come from: the analytics endpoints (preferred) or the classic reports (fallback).
+
+Both sources yield the same records, one page at a time (pages are streamed, never accumulated), and
+can fetch the ungrouped totals of a window to check the grouped rows against.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from ..models import Window
+from .client import AdminApiClient
+from .pagination import iter_pages
+from .wire import (
+    CostPage,
+    UsagePage,
+    parse_analytics_cost,
+    parse_analytics_usage,
+    parse_classic_cost,
+    parse_classic_usage,
+)
+
+__all__ = ["AnalyticsSource", "ClassicSource", "Source", "Totals", "source_named"]
+
+# The analytics endpoints accept at most five group_by[] dimensions. These are the five the product
+# reports by; the organization comes from /v1/organizations/me (a key reads one organization).
+GROUP_BY: tuple[str, ...] = ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
+MAX_WINDOW_DAYS = 31
+ANALYTICS_PAGE_LIMIT = 1000
+CLASSIC_BUCKET_LIMIT = 31
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Ungrouped sums of a window, to check the grouped rows against."""
+
+    tokens: tuple[int, int, int, int, int]  # uncached input, output, cache read, cache 5m, cache 1h
+    amount_cents: Decimal | None = None
+
+
+class Source(Protocol):
+    name: str
+
+    def iter_usage(self, window: Window) -> Iterator[UsagePage]: ...
+
+    def iter_cost(self, window: Window) -> Iterator[CostPage]: ...
+
+    def fetch_usage_totals(self, window: Window) -> Totals: ...
+
+    def fetch_cost_totals(self, window: Window) -> Totals: ...
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def usage_totals(records: Any) -> tuple[int, int, int, int, int]:
+    sums = [0, 0, 0, 0, 0]
+    for r in records:
+        sums[0] += r.uncached_input_tokens
+        sums[1] += r.output_tokens
+        sums[2] += r.cache_read_input_tokens
+        sums[3] += r.cache_creation_5m_input_tokens
+        sums[4] += r.cache_creation_1h_input_tokens
+    return (sums[0], sums[1], sums[2], sums[3], sums[4])
+
+
+class AnalyticsSource:
+    """`/v1/organizations/analytics/usage|cost`: one row per day × group, 1,000 rows a page."""
+
+    name = "analytics"
+
+    def __init__(self, client: AdminApiClient, organization_id: str | None, page_limit: int = 1000) -> None:
+        self._client = client
+        self._organization_id = organization_id
+        self._limit = page_limit
+
+    def _params(self, window: Window, page: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "starting_at": _rfc3339(window.starting_at()),
+            "ending_at": _rfc3339(window.ending_at()),
+            "time_bucket_width": "1d",
+            "group_by": list(GROUP_BY),
+            "limit": self._limit,
+            "order_by": "time",
+            "order": "asc",
+        }
+        if page is not None:
+            params["page"] = page
+        return params
+
+    def iter_usage(self, window: Window) -> Iterator[UsagePage]:
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_analytics_usage(
+                self._client.get_analytics_page("usage", self._params(window, cursor)), org
+            ),
+            what="usage",
+        )
+
+    def iter_cost(self, window: Window) -> Iterator[CostPage]:
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_analytics_cost(
+                self._client.get_analytics_page("cost", self._params(window, cursor)), org
+            ),
+            what="cost",
+        )
+
+    def _total_params(self, window: Window) -> dict[str, Any]:
+        return {
+            "starting_at": _rfc3339(window.starting_at()),
+            "ending_at": _rfc3339(window.ending_at()),
+            "limit": 1,
+        }
+
+    def fetch_usage_totals(self, window: Window) -> Totals:
+        page = parse_analytics_usage(
+            self._client.get_analytics_page("usage", self._total_params(window)), self._organization_id
+        )
+        return Totals(tokens=usage_totals(page.records))
+
+    def fetch_cost_totals(self, window: Window) -> Totals:
+        page = parse_analytics_cost(
+            self._client.get_analytics_page("cost", self._total_params(window)), self._organization_id
+        )
+        return Totals(
+            tokens=(0, 0, 0, 0, 0), amount_cents=sum((r.amount_cents for r in page.records), Decimal(0))
+        )
+
+
+class ClassicSource:
+    """`/v1/organizations/usage_report/messages` and `/cost_report`: daily buckets, up to 31 a page."""
+
+    name = "classic"
+
+    def __init__(self, client: AdminApiClient, organization_id: str | None) -> None:
+        self._client = client
+        self._organization_id = organization_id
+
+    def _params(self, window: Window, page: str | None, group_by: list[str] | None) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "starting_at": _rfc3339(window.starting_at()),
+            "ending_at": _rfc3339(window.ending_at()),
+            "bucket_width": "1d",
+            "limit": min(CLASSIC_BUCKET_LIMIT, window.days),
+        }
+        if group_by:
+            params["group_by"] = group_by
+        if page is not None:
+            params["page"] = page
+        return params
+
+    def iter_usage(self, window: Window) -> Iterator[UsagePage]:
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_classic_usage(
+                self._client.get_list_page(
+                    "/v1/organizations/usage_report/messages", self._params(window, cursor, list(GROUP_BY))
+                ),
+                org,
+            ),
+            what="usage report",
+        )
+
+    def iter_cost(self, window: Window) -> Iterator[CostPage]:
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_classic_cost(
+                self._client.get_list_page(
+                    "/v1/organizations/cost_report",
+                    self._params(window, cursor, ["workspace_id", "description"]),
+                ),
+                org,
+            ),
+            what="cost report",
+        )
+
+    def fetch_usage_totals(self, window: Window) -> Totals:
+        records = [
+            r
+            for page in iter_pages(
+                lambda cursor: parse_classic_usage(
+                    self._client.get_list_page(
+                        "/v1/organizations/usage_report/messages", self._params(window, cursor, None)
+                    ),
+                    self._organization_id,
+                ),
+                what="usage report",
+            )
+            for r in page.records
+        ]
+        return Totals(tokens=usage_totals(records))
+
+    def fetch_cost_totals(self, window: Window) -> Totals:
+        amount = Decimal(0)
+        for page in iter_pages(
+            lambda cursor: parse_classic_cost(
+                self._client.get_list_page(
+                    "/v1/organizations/cost_report", self._params(window, cursor, None)
+                ),
+                self._organization_id,
+            ),
+            what="cost report",
+        ):
+            amount += sum((r.amount_cents for r in page.records), Decimal(0))
+        return Totals(tokens=(0, 0, 0, 0, 0), amount_cents=amount)
+
+
+def source_named(
+    name: str, client: AdminApiClient, organization_id: str | None, page_limit: int = 1000
+) -> Source:
+    if name == "classic":
+        return ClassicSource(client, organization_id)
+    return AnalyticsSource(client, organization_id, page_limit)

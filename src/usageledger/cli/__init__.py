@@ -1,0 +1,52 @@
+"""The command-line interface: thin Typer commands over sync, reports and store."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from pydantic import ValidationError
+
+from ..config import Settings
+from ..errors import UsageLedgerError
+from . import demo, queries  # noqa: F401  (they register their commands on `app`)
+from .app import app
+from .context import AppContext
+from .render import err_console
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; our errors become a message and their exit code, never a traceback."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        err_console.print(f"[red]Error:[/red] a USAGELEDGER_ setting is invalid: {exc.errors()[0]['msg']}")
+        return 2
+    actx = AppContext(settings)
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="usageledger", obj=actx, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("Aborted; nothing changed.")
+        return 1
+    except UsageLedgerError as exc:
+        err_console.print(f"[red]Error:[/red] {exc.message}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("Interrupted; whatever was committed is kept and the next sync resumes from it.")
+        return 130
+    finally:
+        actx.close()
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

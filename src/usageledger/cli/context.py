@@ -1,0 +1,35 @@
+"""What every command needs: settings built once, a migrated engine, the CLI's tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from .. import store
+from ..config import Settings
+from ..store import create_engine_for, migrate
+
+__all__ = ["AppContext"]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = create_engine_for(self.settings)
+            migrate(self._engine)
+        return self._engine
+
+    def tenant_id(self) -> int:
+        """The CLI acts for the first usageledger workspace (created on first use)."""
+        with self.engine.begin() as conn:
+            return store.ensure_default_tenant(conn)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

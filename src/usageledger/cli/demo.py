@@ -1,0 +1,132 @@
+"""`demo`, `fake-anthropic`, `serve` and `admin`: the offline demo and the long-running commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Annotated
+
+import typer
+
+from .. import reports
+from ..sync import connect_anthropic
+from .app import app, sync_with_progress
+from .context import AppContext
+from .render import console, render_records
+
+__all__: list[str] = []
+
+admin_app = typer.Typer(help="Manage usageledger users.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
+
+DEMO_SEED = 7
+DEMO_ROWS_PER_DAY = 150
+DEMO_ADMIN_EMAIL = "admin@demo.example"
+
+
+@app.command("fake-anthropic")
+def fake_anthropic(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    seed: Annotated[int, typer.Option(help="Seed of the generated organization.")] = DEMO_SEED,
+    rows_per_day: Annotated[int, typer.Option(help="Dimension combinations a day.")] = DEMO_ROWS_PER_DAY,
+) -> None:
+    """Serve the fake Anthropic Admin API alone on loopback, for trying things by hand."""
+    from ..fake import FAKE_ADMIN_KEY, serve_forever
+
+    console.print(f"Fake Anthropic Admin API on http://127.0.0.1:{port} — admin key: {FAKE_ADMIN_KEY}")
+    console.print(f"Point usageledger at it: USAGELEDGER_ANTHROPIC_BASE_URL=http://127.0.0.1:{port}")
+    serve_forever("127.0.0.1", port, seed, rows_per_day)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Open the web app afterwards.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+) -> None:
+    """The whole journey offline: fake organization, connect, backfill, summary, then the web app."""
+    from ..fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
+
+    actx: AppContext = ctx.ensure_object(AppContext)
+    home = actx.settings.home / "demo"
+    if home.exists():
+        shutil.rmtree(home)  # the demo always starts from a fresh organization and database
+    home.mkdir(parents=True)
+    fake = FakeOrganization(seed=DEMO_SEED, rows_per_day=DEMO_ROWS_PER_DAY)
+    with serve_in_thread(fake) as running:
+        actx.settings = actx.settings.model_copy(
+            update={"home": home, "database_url": None, "anthropic_base_url": running.url}
+        )
+        console.print(
+            f"Fake Anthropic Admin API serving [bold]{fake.organization.name}[/bold] at {running.url}"
+        )
+        result = connect_anthropic(
+            actx.settings, actx.engine, tenant_id=actx.tenant_id(), admin_key=FAKE_ADMIN_KEY
+        )
+        console.print(
+            f"Connected (connection id {result.connection_id}, {result.source} endpoints). Backfilling…"
+        )
+        sync_with_progress(actx, result.connection_id, trigger="connect")
+        with actx.engine.connect() as conn:
+            report = reports.query_usage(
+                conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model"))
+            )
+            costs = reports.query_cost(
+                conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",))
+            )
+        render_records([r.as_json() for r in report.rows], "table", title="Usage by month and model")
+        render_records([r.as_json() for r in costs.rows], "table", title="Reported cost by month")
+        console.print(f"Database: [bold]{actx.settings.resolved_database_url()}[/bold]")
+        if serve:
+            _serve_demo(actx, port)
+
+
+def _serve_demo(actx: AppContext, port: int) -> None:
+    from ..store import accounts
+
+    password = os.environ.get("USAGELEDGER_DEMO_PASSWORD", "demo-password-123")
+    with actx.engine.begin() as conn:
+        accounts.create_user(conn, actx.tenant_id(), DEMO_ADMIN_EMAIL, password, "admin")
+    console.print(
+        f"Web app: [bold]http://127.0.0.1:{port}[/bold] — sign in as {DEMO_ADMIN_EMAIL} / {password} (Ctrl-C stops)."
+    )
+    _run_web(actx, "127.0.0.1", port)
+
+
+def _run_web(actx: AppContext, host: str, port: int) -> None:
+    import uvicorn
+
+    from ..web import create_app
+
+    uvicorn.run(create_app(actx.settings, actx.engine), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address (default USAGELEDGER_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default USAGELEDGER_PORT, 8000).")] = None,
+) -> None:
+    """Serve the web app and the JSON API."""
+    actx: AppContext = ctx.ensure_object(AppContext)
+    console.print(f"usageledger on http://{host or actx.settings.host}:{port or actx.settings.port}")
+    _run_web(actx, host or actx.settings.host, port or actx.settings.port)
+
+
+@admin_app.command("create-user")
+def create_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The user's email (their sign-in name).")],
+    role: Annotated[str, typer.Option(help="admin or member.")] = "member",
+) -> None:
+    """Create a user in this usageledger workspace; the password is asked at a hidden prompt."""
+    from ..errors import UsageError
+    from ..store import accounts
+
+    if role not in ("admin", "member"):
+        raise UsageError(f"--role is admin or member, not {role!r}.")
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    actx: AppContext = ctx.ensure_object(AppContext)
+    with actx.engine.begin() as conn:
+        user_id = accounts.create_user(conn, actx.tenant_id(), email, password, role)
+    console.print(f"Created {role} {email} (user id {user_id}).")

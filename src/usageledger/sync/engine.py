@@ -1,0 +1,314 @@
+"""One sync of one connection: lock, plan, fetch page by page, write each window in one transaction.
+
+Rows and cursor commit together per window, so a sync killed at any point resumes where it stopped,
+and re-fetched days replace their rows (the store's WindowWriter), so syncing twice equals once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx2
+from sqlalchemy.engine import Connection, Engine
+
+from .. import store
+from ..anthropic import AdminApiClient, Source, fetch_directory, source_named, usage_totals
+from ..config import Settings
+from ..errors import ConflictError, UsageError, UsageLedgerError
+from ..models import Window
+from .credentials import open_admin_key
+from .events import record_error, record_rate_limits
+from .planner import plan_range, plan_windows
+
+__all__ = ["SyncSummary", "run_sync"]
+
+LOCK_TTL_SECONDS = 15 * 60
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    connection_id: int
+    run_id: int
+    days: int
+    usage_rows: int
+    cost_rows: int
+    revised: int
+    api_calls: int
+    seconds: float
+    source: str
+
+
+def run_sync(
+    settings: Settings,
+    engine: Engine,
+    connection_id: int,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    trigger: str = "manual",
+    progress: ProgressCallback | None = None,
+    http_client: httpx2.Client | None = None,
+    today: dt.date | None = None,
+) -> SyncSummary:
+    """Sync one connection; raises our errors (after recording them as events) on failure."""
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    today = today or now.date()
+    owner = store.lock_owner_id()
+    with engine.begin() as conn:
+        connection = store.get_connection(conn, connection_id)
+        if connection.state == "disconnected":
+            raise UsageError(
+                f"Connection {connection_id} is disconnected; connect again with `usageledger connect anthropic`."
+            )
+        span = plan_range(
+            cursor=connection.cursor_date,
+            today=today,
+            backfill_days=settings.backfill_days,
+            lookback_days=settings.lookback_days,
+            since=since,
+            until=until,
+        )
+        if not store.acquire_sync_lock(conn, connection_id, owner, LOCK_TTL_SECONDS):
+            raise ConflictError(
+                f"A sync of connection {connection_id} is already running. Wait for it to finish "
+                "(`usageledger status` shows it), then try again."
+            )
+        windows = plan_windows(*span) if span else []
+        days_total = sum(w.days for w in windows)
+        run_id = store.start_sync_run(
+            conn,
+            connection_id,
+            trigger,
+            span[0] if span else None,
+            span[1] if span else None,
+            days_total,
+        )
+        store.update_connection(conn, connection_id, state="syncing", last_sync_started_at=now)
+        store.add_event(
+            conn,
+            tenant_id=connection.tenant_id,
+            connection_id=connection_id,
+            kind="sync_started",
+            level="info",
+            message=(
+                f"Sync started ({trigger}): {days_total} days from {span[0]} to {span[1] - dt.timedelta(days=1)}."
+                if span
+                else f"Sync started ({trigger}): nothing to fetch."
+            ),
+        )
+    client: AdminApiClient | None = None
+    try:
+        admin_key = open_admin_key(settings, engine, connection_id)
+        client = AdminApiClient(settings, admin_key, http_client=http_client, base_url=connection.base_url)
+        del admin_key
+        summary = _sync_windows(
+            settings, engine, client, connection, run_id, windows, progress, owner, started
+        )
+    except UsageLedgerError as exc:
+        _finish_failed(engine, connection, run_id, exc, client, owner)
+        raise
+    except BaseException as exc:  # a bug or Ctrl-C: still leave the connection usable and say so
+        _finish_failed(engine, connection, run_id, exc, client, owner)
+        raise
+    finally:
+        if client is not None:
+            client.close()
+    return summary
+
+
+def _sync_windows(
+    settings: Settings,
+    engine: Engine,
+    client: AdminApiClient,
+    connection: store.ConnectionRow,
+    run_id: int,
+    windows: list[Window],
+    progress: ProgressCallback | None,
+    owner: str,
+    started: float,
+) -> SyncSummary:
+    connection_id = connection.id
+    source = source_named(
+        connection.source or "analytics", client, connection.organization_id, settings.page_limit
+    )
+    directory = fetch_directory(client)
+    with engine.begin() as conn:
+        store.upsert_directory(conn, connection_id, directory)
+
+    days_total = sum(w.days for w in windows)
+    days_done = usage_rows = cost_rows = revised = 0
+    refreshed_at: dt.datetime | None = None
+    if progress:
+        progress(0, days_total)
+    for window in windows:
+        with engine.begin() as conn:
+            writer = store.WindowWriter(conn, connection_id, run_id, window)
+            fetched_usage: list[tuple[int, int, int, int, int]] = []
+            for page in source.iter_usage(window):
+                writer.write_usage(page.records)
+                fetched_usage.append(usage_totals(page.records))
+                refreshed_at = page.data_refreshed_at or refreshed_at
+            fetched_amount = Decimal(0)
+            for cost_page in source.iter_cost(window):
+                writer.write_cost(cost_page.records)
+                fetched_amount += sum((r.amount_cents for r in cost_page.records), Decimal(0))
+            result = writer.finish()
+            _check_totals(conn, connection, source, window, fetched_usage, fetched_amount)
+            if result.revised or result.removed:
+                store.add_event(
+                    conn,
+                    tenant_id=connection.tenant_id,
+                    connection_id=connection_id,
+                    kind="late_data",
+                    level="info",
+                    message=(
+                        f"Late data: {result.revised} rows revised and {result.removed} removed upstream "
+                        f"between {window.start} and {window.end - dt.timedelta(days=1)}; the new numbers "
+                        "replaced the old ones."
+                    ),
+                    details={"revised": result.revised, "removed": result.removed},
+                )
+            record_rate_limits(conn, connection, client.take_rate_limits())
+            days_done += window.days
+            usage_rows += result.usage_rows
+            cost_rows += result.cost_rows
+            revised += result.revised
+            _advance_cursor(conn, connection_id, window)
+            store.update_sync_run(
+                conn,
+                run_id,
+                days_done=days_done,
+                api_calls=client.calls,
+                usage_rows=usage_rows,
+                cost_rows=cost_rows,
+                rows_revised=revised,
+            )
+            store.renew_sync_lock(conn, connection_id, owner, LOCK_TTL_SECONDS)
+        if progress:
+            progress(days_done, days_total)
+
+    seconds = time.perf_counter() - started
+    finished = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        record_rate_limits(conn, connection, client.take_rate_limits())
+        store.update_sync_run(
+            conn,
+            run_id,
+            status="succeeded",
+            finished_at=finished,
+            api_calls=client.calls,
+            days_done=days_done,
+        )
+        values: dict[str, object] = {
+            "state": "connected",
+            "last_sync_finished_at": finished,
+            "last_sync_succeeded_at": finished,
+            "last_error": None,
+        }
+        if refreshed_at is not None:
+            values["data_refreshed_at"] = refreshed_at
+        store.update_connection(conn, connection_id, **values)
+        store.add_event(
+            conn,
+            tenant_id=connection.tenant_id,
+            connection_id=connection_id,
+            kind="sync_finished",
+            level="info",
+            message=(
+                f"Sync finished: {days_done} days, {usage_rows} usage rows and {cost_rows} cost rows stored "
+                f"({revised} revised), {client.calls} API calls, {seconds:.1f} s."
+            ),
+            details={
+                "days": days_done,
+                "usage_rows": usage_rows,
+                "cost_rows": cost_rows,
+                "revised": revised,
+                "api_calls": client.calls,
+                "seconds": round(seconds, 3),
+            },
+        )
+        store.release_sync_lock(conn, connection_id, owner)
+    return SyncSummary(
+        connection_id=connection_id,
+        run_id=run_id,
+        days=days_done,
+        usage_rows=usage_rows,
+        cost_rows=cost_rows,
+        revised=revised,
+        api_calls=client.calls,
+        seconds=seconds,
+        source=source.name,
+    )
+
+
+def _advance_cursor(conn: Connection, connection_id: int, window: Window) -> None:
+    """Move the cursor to the window's end when the stored range stays contiguous."""
+    cursor = store.get_connection(conn, connection_id).cursor_date
+    if cursor is None or (cursor >= window.start and window.end > cursor):
+        store.set_cursor(conn, connection_id, window.end)
+
+
+def _check_totals(
+    conn: Connection,
+    connection: store.ConnectionRow,
+    source: Source,
+    window: Window,
+    fetched_usage: list[tuple[int, int, int, int, int]],
+    fetched_amount: Decimal,
+) -> None:
+    """Grouped rows must add up to the API's ungrouped totals of the same window; a gap is an event."""
+    grouped = tuple(sum(part[i] for part in fetched_usage) for i in range(5))
+    expected = source.fetch_usage_totals(window).tokens
+    expected_amount = source.fetch_cost_totals(window).amount_cents or Decimal(0)
+    problems = []
+    if grouped != expected:
+        problems.append(f"tokens {grouped} grouped vs {expected} ungrouped")
+    if abs(expected_amount - fetched_amount) > Decimal("0.01"):
+        problems.append(f"cost {fetched_amount} vs {expected_amount} cents")
+    if problems:
+        store.add_event(
+            conn,
+            tenant_id=connection.tenant_id,
+            connection_id=connection.id,
+            kind="mismatch",
+            level="warning",
+            message=(
+                f"Totals do not match between {window.start} and {window.end - dt.timedelta(days=1)}: "
+                + "; ".join(problems)
+                + ". The grouped rows were stored as reported; re-sync this range later with --since/--until."
+            ),
+        )
+
+
+def _finish_failed(
+    engine: Engine,
+    connection: store.ConnectionRow,
+    run_id: int,
+    exc: BaseException,
+    client: AdminApiClient | None,
+    owner: str,
+) -> None:
+    finished = dt.datetime.now(dt.UTC)
+    message = exc.message if isinstance(exc, UsageLedgerError) else f"Sync stopped: {type(exc).__name__}"
+    with engine.begin() as conn:
+        if client is not None:
+            record_rate_limits(conn, connection, client.take_rate_limits())
+        record_error(conn, connection, exc)
+        store.update_sync_run(
+            conn,
+            run_id,
+            status="failed",
+            finished_at=finished,
+            error=message,
+            api_calls=client.calls if client else 0,
+        )
+        store.update_connection(
+            conn, connection.id, state="error", last_sync_finished_at=finished, last_error=message
+        )
+        store.release_sync_lock(conn, connection.id, owner)

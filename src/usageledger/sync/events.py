@@ -1,0 +1,52 @@
+"""Turning what happened during a sync into the integration event log."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from .. import store
+from ..anthropic import RateLimitNotice
+from ..errors import UsageLedgerError
+
+__all__ = ["record_error", "record_rate_limits"]
+
+
+def record_rate_limits(
+    conn: Connection, connection: store.ConnectionRow, notices: list[RateLimitNotice]
+) -> None:
+    """One event per burst of 429s: how many, on which endpoint, how long the API asked us to wait."""
+    by_path: dict[str, list[RateLimitNotice]] = {}
+    for notice in notices:
+        by_path.setdefault(notice.path, []).append(notice)
+    for path, burst in by_path.items():
+        waited = sum(n.retry_after or 0.0 for n in burst)
+        store.add_event(
+            conn,
+            tenant_id=connection.tenant_id,
+            connection_id=connection.id,
+            kind="rate_limit",
+            level="warning",
+            message=(
+                f"Rate limited {len(burst)} time(s) on {path}; the API asked to wait {waited:.2f} s in all "
+                "(retry-after honoured)."
+            ),
+            request_id=burst[-1].request_id,
+            details={"count": len(burst), "retry_after_seconds": round(waited, 3), "path": path},
+        )
+
+
+def record_error(conn: Connection, connection: store.ConnectionRow, exc: BaseException) -> None:
+    if isinstance(exc, UsageLedgerError):
+        kind, message, request_id = exc.event_kind, exc.message, exc.request_id
+    else:
+        kind, message, request_id = "error", f"Sync stopped by {type(exc).__name__}.", None
+    kind = {"error": "sync_failed"}.get(kind, kind)
+    store.add_event(
+        conn,
+        tenant_id=connection.tenant_id,
+        connection_id=connection.id,
+        kind=kind,
+        level="error",
+        message=message,
+        request_id=request_id,
+    )
