@@ -1,0 +1,368 @@
+"""GET /v1/organizations/analytics/usage and /cost: validation, aggregation, ordering and pages.
+
+The sorted, aggregated rows of a query are cached (LRU) so that paging through a large window costs
+one aggregation, then a slice and the JSON of one page per request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from . import catalog
+from .generator import amount_text, list_amount_text
+from .params import (
+    QueryParams,
+    decode_cursor,
+    encode_cursor,
+    floor_day,
+    floor_hour,
+    invalid,
+    parse_int,
+    parse_time,
+    query_hash,
+    rfc3339,
+)
+
+if TYPE_CHECKING:
+    from .generator import FakeOrganization, Row
+
+__all__ = ["AnalyticsQuery", "RawJson", "ResultCache", "build_page", "parse_query", "self_cursor"]
+
+_DAY = dt.timedelta(days=1)
+_MAX_RANGE = dt.timedelta(days=31)
+_FILTERS = {  # query parameter -> (dimension, allowed values or None for free text)
+    "models": ("model", None),
+    "workspace_ids": ("workspace_id", None),
+    "api_key_ids": ("api_key_id", None),
+    "service_tiers": (
+        "service_tier",
+        {"batch", "flex", "flex_discount", "priority", "priority_on_demand", "standard"},
+    ),
+    "context_windows": ("context_window", {"0-200k", "200k-1M"}),
+    "inference_geos": ("inference_geo", {"global", "us", "not_available"}),
+    "speeds": ("speed", {"fast", "standard"}),
+    "organization_ids": ("organization_id", None),
+}
+_COST_FIELDS: tuple[str, ...] = tuple(sorted((*catalog.ANALYTICS_GROUP_FIELDS, "cost_type", "token_type")))
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsQuery:
+    kind: str  # "usage" or "cost"
+    start: dt.datetime
+    end: dt.datetime
+    bucketed: bool
+    dims: tuple[str, ...]  # modelled dimensions grouped by, in catalog.DIM_INDEX order
+    fan_cost_type: bool
+    fan_token_type: bool
+    filters: tuple[tuple[int, frozenset[str | None]], ...]
+    order_by: str
+    descending: bool
+    limit: int
+    offset: int
+    qhash: str
+
+    def cache_key(self) -> tuple[Any, ...]:
+        return (
+            self.kind,
+            self.start,
+            self.end,
+            self.bucketed,
+            self.dims,
+            self.fan_cost_type,
+            self.fan_token_type,
+            self.filters,
+            self.order_by,
+            self.descending,
+        )
+
+
+def parse_query(kind: str, params: QueryParams, betas: list[str], fake: FakeOrganization) -> AnalyticsQuery:
+    """Validate a request to /analytics/{kind} like the API; raises ApiError (400) on the first problem."""
+    if catalog.ANALYTICS_BETA not in betas:
+        raise invalid(
+            f"This endpoint is in beta: send the header 'anthropic-beta: {catalog.ANALYTICS_BETA}'."
+        )
+    now = fake.now()
+    starting = parse_time(params.get("starting_at"), "starting_at", required=True)
+    assert starting is not None
+    if starting < catalog.ANALYTICS_FLOOR:
+        raise invalid("starting_at: must be no earlier than 2026-01-01T00:00:00Z")
+    if starting < now - dt.timedelta(days=365) or starting > now:
+        raise invalid("starting_at: must be within the last 365 days")
+    width = params.get("time_bucket_width")
+    if width not in (None, "", "1d", "1h", "1m"):
+        raise invalid(f"time_bucket_width: expected one of '1d', '1h', '1m', got {width!r}")
+    if width in ("1h", "1m"):
+        raise invalid(f"time_bucket_width: {width!r} is not served by this fake; use '1d'")
+    bucketed = width == "1d"
+    ending = parse_time(params.get("ending_at"), "ending_at", required=False)
+    if ending is None:
+        if bucketed:
+            raise invalid("ending_at: Field required when time_bucket_width is set")
+        ending = min(now, starting + _MAX_RANGE)
+    if ending <= starting:
+        raise invalid("ending_at: must be after starting_at")
+    if ending - starting > _MAX_RANGE:
+        raise invalid("The range from starting_at to ending_at may span at most 31 days")
+    start, end = (floor_day(starting), ending) if bucketed else (floor_hour(starting), floor_hour(ending))
+
+    allowed = catalog.USAGE_GROUP_BY if kind == "usage" else catalog.COST_GROUP_BY
+    group_by: list[str] = []
+    for name in params.getlist("group_by"):
+        if name not in allowed:
+            raise invalid(f"group_by[]: {name!r} is not one of {', '.join(sorted(allowed))}")
+        if name not in group_by:
+            group_by.append(name)
+    fan_cost_type, fan_token_type = "cost_type" in group_by, "token_type" in group_by
+    if len([g for g in group_by if g not in ("cost_type", "token_type")]) > 5:
+        raise invalid("group_by[]: at most 5 dimensions")
+    dims = tuple(d for d in catalog.DIM_INDEX if d in group_by)
+
+    filters: list[tuple[int, frozenset[str | None]]] = []
+    for param, (dim, values) in _FILTERS.items():
+        given = params.getlist(param)
+        if not given:
+            continue
+        if values is not None and (bad := [v for v in given if v not in values]):
+            raise invalid(f"{param}[]: {bad[0]!r} is not one of {', '.join(sorted(values))}")
+        accepted: set[str | None] = {v for v in given if v}
+        if (param == "api_key_ids" and "" in given) or (
+            param == "inference_geos" and "not_available" in given
+        ):
+            accepted.add(None)
+        filters.append((catalog.DIM_INDEX[dim], frozenset(accepted)))
+
+    orders = catalog.USAGE_ORDER_BY if kind == "usage" else catalog.COST_ORDER_BY
+    order_by = params.get("order_by") or ("total_tokens" if kind == "usage" else "amount")
+    if order_by not in orders:
+        raise invalid(f"order_by: expected one of {', '.join(sorted(orders))}, got {order_by!r}")
+    order = params.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise invalid(f"order: expected 'asc' or 'desc', got {order!r}")
+    limit = parse_int(params.get("limit"), "limit", default=20, low=1, high=1000)
+    qhash = query_hash(f"analytics/{kind}", params)
+    offset = decode_cursor(params.get("page"), qhash)
+    return AnalyticsQuery(
+        kind,
+        start,
+        end,
+        bucketed,
+        dims,
+        fan_cost_type,
+        fan_token_type,
+        tuple(filters),
+        order_by,
+        order == "desc",
+        limit,
+        offset,
+        qhash,
+    )
+
+
+def self_cursor(kind: str, params: QueryParams) -> str:
+    """A cursor to the page this request asked for (for the repeated_cursor fault)."""
+    return params.get("page") or encode_cursor(0, query_hash(f"analytics/{kind}", params))
+
+
+class ResultCache:
+    """LRU of aggregated, sorted query results, each with a memo of its rendered group objects."""
+
+    def __init__(self, size: int = 6) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[Any, ...]], dict[Any, str]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get_or_build(
+        self, key: tuple[Any, ...], build: Callable[[], list[tuple[Any, ...]]]
+    ) -> tuple[list[tuple[Any, ...]], dict[Any, str]]:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        result = (build(), {})
+        with self._lock:
+            self._entries[key] = result
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return result
+
+
+def _days(start: dt.datetime, end: dt.datetime) -> list[dt.date]:
+    """Days whose midnight lies in [start, end)."""
+    first = start.date() if start == floor_day(start) else start.date() + _DAY
+    days = []
+    day = first
+    while dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) < end:
+        days.append(day)
+        day += _DAY
+    return days
+
+
+def components(row: Row) -> list[int]:
+    """List-price units of a row per cost component: the five token types, web search, code execution."""
+    if row[3] is None:
+        return [0, 0, 0, 0, 0, 0, row[15]]
+    prices = catalog.unit_prices(row[3], row[4], row[5], row[7])
+    return [
+        row[8] * prices[0],
+        row[9] * prices[1],
+        row[10] * prices[2],
+        row[11] * prices[3],
+        row[12] * prices[4],
+        row[14] * catalog.WEB_SEARCH_UNITS_PER_REQUEST,
+        0,
+    ]
+
+
+def aggregate(fake: FakeOrganization, q: AnalyticsQuery) -> list[tuple[Any, ...]]:
+    """Sorted (bucket_day | None, group key, metrics[, components]) for a query, every combination."""
+    idx = [catalog.DIM_INDEX[d] for d in q.dims]
+    keyfn: Callable[[Row], tuple[Any, ...]]
+    if not idx:
+        keyfn = lambda row: ()  # noqa: E731
+    elif len(idx) == 1:
+        only = idx[0]
+        keyfn = lambda row: (row[only],)  # noqa: E731
+    else:
+        keyfn = itemgetter(*idx)
+    fan = q.kind == "cost" and (q.fan_cost_type or q.fan_token_type)
+    acc: dict[tuple[Any, ...], list[int]] = {}
+    for day in _days(q.start, q.end):
+        bucket = day if q.bucketed else None
+        for row in fake.day_rows(day):
+            if q.filters and not all(row[i] in allowed for i, allowed in q.filters):
+                continue
+            key = (bucket, keyfn(row))
+            values = list(row[8:16]) + components(row) if fan else row[8:16]
+            found = acc.get(key)
+            acc[key] = list(values) if found is None else [a + b for a, b in zip(found, values, strict=True)]
+    return sorted(((k[0], k[1], v) for k, v in acc.items()), key=_sort_key(q))
+
+
+def _metric(q: AnalyticsQuery, order_by: str) -> Callable[[list[int]], int]:
+    if q.kind == "cost":
+        return itemgetter(7)  # amount and list_amount order alike (a fixed discount)
+    return {
+        "total_tokens": lambda m: m[0] + m[1] + m[2] + m[3] + m[4],
+        "output_tokens": itemgetter(1),
+        "requests": itemgetter(5),
+        "uncached_input_tokens": itemgetter(0),
+    }[order_by]
+
+
+def _sort_key(q: AnalyticsQuery) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    def names(key: tuple[Any, ...]) -> tuple[str, ...]:
+        return tuple("" if v is None else v for v in key)
+
+    if q.order_by == "time" and q.bucketed:
+        metric = _metric(q, "total_tokens")
+        sign = -1 if q.descending else 1
+        return lambda e: (sign * e[0].toordinal(), -metric(e[2]), names(e[1]))
+    metric = _metric(q, "total_tokens" if q.order_by == "time" else q.order_by)
+    sign = -1 if q.descending else 1
+    return lambda e: (sign * metric(e[2]), e[0].toordinal() if e[0] else 0, names(e[1]))
+
+
+def _js(value: Any) -> str:
+    """A JSON scalar; strings are the fake's own ids and names, escaped only when they need it."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return f'"{value}"' if '"' not in value and "\\" not in value else json.dumps(value)
+    return str(value)
+
+
+def _group_template(fields: tuple[str, ...], dims: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
+    """A %-template of a group object: grouped fields (and `extra`) are slots, the rest null."""
+    parts = [f'"{name}":%s' if name in dims or name in extra else f'"{name}":null' for name in fields]
+    return "{" + ",".join(parts) + "}"
+
+
+def _slots(fields: tuple[str, ...], dims: tuple[str, ...]) -> list[int]:
+    """For each slot of _group_template (in field order), its position in the group key."""
+    return [dims.index(name) for name in fields if name in dims]
+
+
+class RawJson(str):
+    """Already-rendered JSON text, spliced into a response as is."""
+
+
+def _cost_json(units: int, requests: int | None) -> str:
+    return f'{{"amount":"{amount_text(units)}","list_amount":"{list_amount_text(units)}","currency":"USD","requests":{_js(requests)}}}'
+
+
+def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> dict[str, Any]:
+    """The page for a validated query; `data` is pre-rendered JSON (RawJson)."""
+    entries, memo = cache.get_or_build(
+        (*q.cache_key(), fake.revision, fake.today), lambda: aggregate(fake, q)
+    )
+    page = entries[q.offset : q.offset + q.limit]
+    fields = catalog.ANALYTICS_GROUP_FIELDS if q.kind == "usage" else _COST_FIELDS
+    template = _group_template(fields, q.dims)
+    slots = _slots(fields, q.dims)
+    memo[None] = f'"starting_at":"{rfc3339(q.start)}","ending_at":"{rfc3339(q.end)}"'
+    out: list[str] = []
+    for bucket, key, m in page:
+        bounds = memo.get(bucket)
+        if bounds is None:
+            bounds = memo[bucket] = (
+                f'"starting_at":"{bucket.isoformat()}T00:00:00Z",'
+                f'"ending_at":"{(bucket + _DAY).isoformat()}T00:00:00Z"'
+            )
+        group = memo.get(key)
+        if group is None:
+            group = memo[key] = template % tuple(_js(key[i]) for i in slots) if slots else template
+        if q.kind == "usage":
+            out.append(
+                f'{{{bounds},"group":{group},"usage":{{"uncached_input_tokens":{m[0]},"cache_creation":'
+                f'{{"ephemeral_5m_input_tokens":{m[3]},"ephemeral_1h_input_tokens":{m[4]}}},'
+                f'"cache_read_input_tokens":{m[2]},"output_tokens":{m[1]},"requests":{m[5]},'
+                f'"server_tool_use":{{"web_search_requests":{m[6]}}},"total_tokens":{m[0] + m[1] + m[2] + m[3] + m[4]}}}}}'
+            )
+        elif not (q.fan_cost_type or q.fan_token_type):
+            out.append(f'{{{bounds},"group":{group},"cost":{_cost_json(m[7], m[5])}}}')
+        else:
+            out.extend(_fan_out(q, bounds, key, m))
+    end = q.offset + len(page)
+    has_more = end < len(entries)
+    return {
+        "data": RawJson("[" + ",".join(out) + "]"),
+        "has_more": has_more,
+        "next_page": encode_cursor(end, q.qhash) if has_more else None,
+        "data_refreshed_at": rfc3339(fake.data_refreshed_at()),
+    }
+
+
+def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: list[int]) -> list[str]:
+    parts: list[tuple[str, str | None, int]] = []
+    tokens = m[8:13]
+    if q.fan_token_type:
+        parts += [
+            ("tokens", tt, units) for tt, units in zip(catalog.TOKEN_TYPES, tokens, strict=True) if units
+        ]
+    elif sum(tokens):
+        parts.append(("tokens", None, sum(tokens)))
+    if m[13]:
+        parts.append(("web_search", None, m[13]))
+    if m[14]:
+        parts.append(("code_execution", None, m[14]))
+    template = _group_template(_COST_FIELDS, q.dims, ("cost_type", "token_type"))
+    slot_names = [name for name in _COST_FIELDS if name in q.dims or name in ("cost_type", "token_type")]
+    values = dict(zip(q.dims, key, strict=True))
+    rows = []
+    for cost_type, token_type, units in parts:
+        values["cost_type"], values["token_type"] = cost_type, token_type
+        group = template % tuple(_js(values[name]) for name in slot_names)
+        rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}')
+    return rows
