@@ -328,11 +328,12 @@ def parse_api_keys(items: list[dict]) -> list[ApiKeyInfo]:  # type: ignore[type-
     keys = []
     for i in items:
         created_by = i.get("created_by") or {}
+        scope = i.get("scope") or {}  # the SDK's APIKey carries the workspace in scope.workspace_id
         keys.append(
             ApiKeyInfo(
                 id=i["id"],
                 name=i.get("name") or i["id"],
-                workspace_id=i.get("workspace_id"),
+                workspace_id=scope.get("workspace_id") or i.get("workspace_id"),
                 status=i.get("status"),
                 partial_key_hint=i.get("partial_key_hint"),
                 created_by_id=created_by.get("id"),

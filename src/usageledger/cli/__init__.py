@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from pydantic import ValidationError
 
@@ -28,15 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     actx = AppContext(settings)
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="usageledger", obj=actx, standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err_console.print("Aborted; nothing changed.")
-        return 1
+        # Standalone mode handles the parser's own errors (exit 2), --help and aborted prompts.
+        command.main(args=argv, prog_name="usageledger", obj=actx, standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except UsageLedgerError as exc:
         err_console.print(f"[red]Error:[/red] {exc.message}", highlight=False)
         return exc.exit_code
@@ -45,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         actx.close()
-    return result if isinstance(result, int) else 0
+    return 0
 
 
 if __name__ == "__main__":

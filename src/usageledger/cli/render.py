@@ -15,8 +15,9 @@ from rich.table import Table
 
 __all__ = ["console", "err_console", "render_records", "sync_progress"]
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: messages stay on one line when piped, so scripts can grep them.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _cell(value: Any) -> str:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import httpx2
 from sqlalchemy.engine import Connection, Engine
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from .. import store
 from ..anthropic import AdminApiClient, Source, fetch_directory, source_named, usage_totals
 from ..config import Settings
-from ..errors import ConflictError, UsageError, UsageLedgerError
+from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
 from ..models import Window
 from .credentials import open_admin_key
 from .events import record_error, record_rate_limits
@@ -150,12 +151,16 @@ def _sync_windows(
         with engine.begin() as conn:
             writer = store.WindowWriter(conn, connection_id, run_id, window)
             fetched_usage: list[tuple[int, int, int, int, int]] = []
+            seen_usage: set[tuple[object, ...]] = set()
+            seen_cost: set[tuple[object, ...]] = set()
             for page in source.iter_usage(window):
+                _refuse_repeated_rows(page.records, seen_usage, "usage")
                 writer.write_usage(page.records)
                 fetched_usage.append(usage_totals(page.records))
                 refreshed_at = page.data_refreshed_at or refreshed_at
             fetched_amount = Decimal(0)
             for cost_page in source.iter_cost(window):
+                _refuse_repeated_rows(cost_page.records, seen_cost, "cost")
                 writer.write_cost(cost_page.records)
                 fetched_amount += sum((r.amount_cents for r in cost_page.records), Decimal(0))
             result = writer.finish()
@@ -245,6 +250,18 @@ def _sync_windows(
         seconds=seconds,
         source=source.name,
     )
+
+
+def _refuse_repeated_rows(records: list[Any], seen: set[tuple[object, ...]], what: str) -> None:
+    """An exhaustive report never returns a group twice; if it does, a cursor led back to an earlier page."""
+    for record in records:
+        key = (record.day, record.dims)
+        if key in seen:
+            raise MalformedResponseError(
+                f"The Anthropic API returned the same {what} row twice ({record.day}); a page cursor led "
+                "back to an earlier page. Nothing from this window was stored; the next sync fetches it again."
+            )
+        seen.add(key)
 
 
 def _advance_cursor(conn: Connection, connection_id: int, window: Window) -> None:
