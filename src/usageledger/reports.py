@@ -1,0 +1,474 @@
+"""One read model for every rendering: CLI tables, web pages, the JSON API and exports.
+
+Grouping, filtering, sorting, paging and totals all happen in SQL over the natural-key index
+(connection_id, day, …). Stored '' dimensions come back as None. Money is summed as exact integer
+micro-cents and returned as Decimal dollars; JSON renders it as a string with `USD_DECIMALS` places.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
+
+from usageledger.errors import UsageError
+from usageledger.models import GROUP_FIELDS
+from usageledger.store.connections import ConnectionRow, get_connection, list_connections, list_sync_runs
+from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections, credentials
+from usageledger.store.tables import cost_rows as cost_table
+from usageledger.store.tables import usage_rows as usage_table
+
+__all__ = [
+    "COST_METRICS",
+    "FILTER_FIELDS",
+    "USAGE_METRICS_JSON",
+    "USD_DECIMALS",
+    "ConnectionStatus",
+    "CostReport",
+    "CostRow",
+    "UsageQuery",
+    "UsageReport",
+    "UsageRow",
+    "daily_series",
+    "query_cost",
+    "query_usage",
+    "status_report",
+]
+
+USD_DECIMALS = 8  # exact: amounts are stored in micro-cents (1e-8 USD)
+_USD_QUANTUM = Decimal(1).scaleb(-USD_DECIMALS)
+
+# Group field → the JSON key and the stored column it reads.
+_GROUP_KEYS: dict[str, str] = {
+    "date": "date",
+    "month": "month",
+    "organization": "organization_id",
+    "workspace": "workspace_id",
+    "api_key": "api_key_id",
+    "model": "model",
+    "service_tier": "service_tier",
+    "context_window": "context_window",
+}
+FILTER_FIELDS: tuple[str, ...] = (
+    "organization",
+    "workspace",
+    "api_key",
+    "model",
+    "service_tier",
+    "context_window",
+)
+_FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{_GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
+
+# Usage metrics as users see them: input_tokens means uncached input; cache creation = 5m + 1h.
+USAGE_METRICS_JSON: tuple[str, ...] = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_5m_input_tokens",
+    "cache_creation_1h_input_tokens",
+    "requests",
+)
+COST_METRICS: tuple[str, ...] = ("amount_usd", "list_amount_usd")
+
+
+def _usage_metric_exprs(t: Table) -> dict[str, ColumnElement[Any]]:
+    c = t.c
+    return {
+        "input_tokens": func.sum(c.uncached_input_tokens),
+        "output_tokens": func.sum(c.output_tokens),
+        "cache_read_input_tokens": func.sum(c.cache_read_input_tokens),
+        "cache_creation_input_tokens": func.sum(
+            c.cache_creation_5m_input_tokens + c.cache_creation_1h_input_tokens
+        ),
+        "cache_creation_5m_input_tokens": func.sum(c.cache_creation_5m_input_tokens),
+        "cache_creation_1h_input_tokens": func.sum(c.cache_creation_1h_input_tokens),
+        "requests": func.sum(c.requests),
+        "web_search_requests": func.sum(c.web_search_requests),
+    }
+
+
+def _cost_metric_exprs(t: Table) -> dict[str, ColumnElement[Any]]:
+    return {
+        "amount_usd": func.sum(t.c.amount_microcents),
+        "list_amount_usd": func.sum(t.c.list_amount_microcents),
+        "requests": func.sum(t.c.requests),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class UsageQuery:
+    """What to read: scope, inclusive day range, grouping, filters, order and page."""
+
+    tenant_id: int | None = None
+    connection_id: int | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None  # inclusive
+    group_by: tuple[str, ...] = ("date",)
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    order_by: str | None = None  # a group field or a metric; default: the group fields in order
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [g for g in self.group_by if g not in GROUP_FIELDS]
+        if unknown:
+            raise UsageError(f"Cannot group by {', '.join(unknown)}; choose from {', '.join(GROUP_FIELDS)}.")
+        if len(set(self.group_by)) != len(self.group_by):
+            raise UsageError("Each group-by field may appear once.")
+        bad = [k for k in self.filters if k not in _FILTER_ALIASES]
+        if bad:
+            raise UsageError(f"Cannot filter by {', '.join(bad)}; choose from {', '.join(FILTER_FIELDS)}.")
+        if self.since and self.until and self.since > self.until:
+            raise UsageError(f"--since {self.since} is after --until {self.until}.")
+        if self.limit is not None and self.limit < 0 or self.offset < 0:
+            raise UsageError("limit and offset must not be negative.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grouped:
+    """Values shared by usage and cost rows: the group fields asked for, and names beside ids."""
+
+    group_by: tuple[str, ...] = ()
+    date: dt.date | None = None
+    month: str | None = None
+    organization_id: str | None = None
+    workspace_id: str | None = None
+    api_key_id: str | None = None
+    model: str | None = None
+    service_tier: str | None = None
+    context_window: str | None = None
+    organization_name: str | None = None
+    workspace_name: str | None = None
+    api_key_name: str | None = None
+
+    def _group_json(self, names: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.group_by:
+            key = _GROUP_KEYS[name]
+            value = getattr(self, key)
+            out[key] = value.isoformat() if isinstance(value, dt.date) else value
+            if names and name in ("organization", "workspace", "api_key"):
+                out[f"{name}_name"] = getattr(self, f"{name}_name")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow(_Grouped):
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cache_creation_5m_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
+    requests: int | None = None
+    web_search_requests: int = 0
+
+    def as_json(self, names: bool = False) -> dict[str, Any]:
+        """The CLI/API JSON object: the group fields asked for, then the metrics (names beside ids if asked)."""
+        out = self._group_json(names)
+        for metric in USAGE_METRICS_JSON:
+            out[metric] = getattr(self, metric)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow(_Grouped):
+    amount_usd: Decimal = Decimal(0)
+    list_amount_usd: Decimal = Decimal(0)
+    requests: int | None = None
+
+    def as_json(self, names: bool = False) -> dict[str, Any]:
+        out = self._group_json(names)
+        out["amount_usd"] = _usd_text(self.amount_usd)
+        out["list_amount_usd"] = _usd_text(self.list_amount_usd)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    rows: list[UsageRow]
+    totals: UsageRow
+    total_rows: int
+
+    def as_json(self, names: bool = False) -> dict[str, Any]:
+        return {
+            "rows": [row.as_json(names) for row in self.rows],
+            "totals": self.totals.as_json(),
+            "total_rows": self.total_rows,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CostReport:
+    rows: list[CostRow]
+    totals: CostRow
+    total_rows: int
+
+    def as_json(self, names: bool = False) -> dict[str, Any]:
+        return {
+            "rows": [row.as_json(names) for row in self.rows],
+            "totals": self.totals.as_json(),
+            "total_rows": self.total_rows,
+        }
+
+
+def _usd_text(amount: Decimal) -> str:
+    return format(amount.quantize(_USD_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
+
+
+def _usd(microcents: int | None) -> Decimal:
+    return Decimal(int(microcents or 0)).scaleb(-8)
+
+
+# --- SQL ---------------------------------------------------------------------------------------------
+
+
+def _group_expr(conn: Connection, t: Table, name: str) -> ColumnElement[Any]:
+    if name == "date":
+        return t.c.day
+    if name == "month":
+        if conn.dialect.name == "postgresql":
+            return func.to_char(t.c.day, "YYYY-MM")
+        return func.strftime("%Y-%m", t.c.day)
+    return t.c[_GROUP_KEYS[name]]
+
+
+def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if q.connection_id is not None:
+        get_connection(conn, q.connection_id, q.tenant_id)  # NotFoundError across tenants
+        clauses.append(t.c.connection_id == q.connection_id)
+    elif q.tenant_id is not None:
+        clauses.append(
+            t.c.connection_id.in_(select(connections.c.id).where(connections.c.tenant_id == q.tenant_id))
+        )
+    if q.since is not None:
+        clauses.append(t.c.day >= q.since)
+    if q.until is not None:
+        clauses.append(t.c.day <= q.until)
+    for key, values in q.filters.items():
+        column = t.c[_GROUP_KEYS[_FILTER_ALIASES[key]]]
+        clauses.append(column.in_([v or "" for v in values]))
+    return clauses
+
+
+def _run(
+    conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """Execute the grouped query: one page of groups, totals over every group, and the group count."""
+    groups = [(name, _group_expr(conn, t, name)) for name in q.group_by]
+    inner: Select[Any] = select(
+        *[expr.label(f"g_{name}") for name, expr in groups], *[expr.label(m) for m, expr in metrics.items()]
+    ).where(*_where(conn, t, q))
+    if groups:
+        inner = inner.group_by(*[expr for _, expr in groups])
+    else:
+        inner = inner.having(func.count() > 0)
+    sub = inner.subquery("g")
+    order_key = q.order_by or (q.group_by[0] if q.group_by else None)
+    order: list[ColumnElement[Any]] = []
+    if order_key is not None:
+        if order_key in q.group_by:
+            column = sub.c[f"g_{order_key}"]
+        elif order_key in metrics:
+            column = sub.c[order_key]
+        else:
+            choices = ", ".join((*q.group_by, *metrics))
+            raise UsageError(f"Cannot order by {order_key}; choose from {choices}.")
+        order.append(column.desc() if q.descending else column.asc())
+    order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name != order_key]
+    page = select(
+        sub,
+        func.count().over().label("_total_rows"),
+        *[func.sum(sub.c[m]).over().label(f"_total_{m}") for m in metrics],
+    ).order_by(*order)
+    if q.limit is not None:
+        page = page.limit(q.limit)
+    if q.offset:
+        page = page.offset(q.offset)
+    rows = [dict(row._mapping) for row in conn.execute(page)]
+    if rows:
+        first = rows[0]
+        totals = {m: first[f"_total_{m}"] for m in metrics}
+        return rows, totals, int(first["_total_rows"])
+    summary = conn.execute(
+        select(func.count().label("_total_rows"), *[func.sum(sub.c[m]).label(m) for m in metrics])
+    ).one()
+    return [], {m: summary._mapping[m] for m in metrics}, int(summary._mapping["_total_rows"])
+
+
+def _names(conn: Connection, q: UsageQuery, rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Names beside the ids on this page: workspaces, API keys, organizations."""
+    out: dict[str, dict[str, str]] = {"organization": {}, "workspace": {}, "api_key": {}}
+    for group, table, name_col in (
+        ("workspace", anthropic_workspaces, anthropic_workspaces.c.name),
+        ("api_key", anthropic_api_keys, anthropic_api_keys.c.name),
+    ):
+        if group not in q.group_by:
+            continue
+        ids = {row[f"g_{group}"] for row in rows} - {""}
+        if ids:
+            query = select(table.c.id, name_col).where(table.c.id.in_(ids))
+            if q.connection_id is not None:
+                query = query.where(table.c.connection_id == q.connection_id)
+            out[group] = {row.id: row.name for row in conn.execute(query)}
+    if "organization" in q.group_by:
+        query = select(connections.c.organization_id, connections.c.organization_name).where(
+            connections.c.organization_id.is_not(None)
+        )
+        if q.tenant_id is not None:
+            query = query.where(connections.c.tenant_id == q.tenant_id)
+        out["organization"] = {r.organization_id: r.organization_name for r in conn.execute(query)}
+    return out
+
+
+def _grouped_values(q: UsageQuery, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict[str, Any]:
+    values: dict[str, Any] = {"group_by": q.group_by}
+    for name in q.group_by:
+        value = row[f"g_{name}"]
+        if isinstance(value, str) and name == "date":  # defensive: a driver that returns text
+            value = dt.date.fromisoformat(value)
+        values[_GROUP_KEYS[name]] = None if value == "" else value
+        if name in names and value:
+            values[f"{name}_name"] = names[name].get(value)
+    return values
+
+
+def _usage_values(sums: Mapping[str, Any]) -> dict[str, Any]:
+    out = {m: int(sums[m] or 0) for m in _usage_metric_exprs(usage_table) if m != "requests"}
+    out["requests"] = None if sums["requests"] is None else int(sums["requests"])
+    return out
+
+
+def _cost_values(sums: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "amount_usd": _usd(sums["amount_usd"]),
+        "list_amount_usd": _usd(sums["list_amount_usd"]),
+        "requests": None if sums["requests"] is None else int(sums["requests"]),
+    }
+
+
+def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
+    """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set."""
+    rows, totals, total_rows = _run(conn, usage_table, q, _usage_metric_exprs(usage_table))
+    names = _names(conn, q, rows)
+    return UsageReport(
+        rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows],
+        totals=UsageRow(**_usage_values(totals)),
+        total_rows=total_rows,
+    )
+
+
+def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
+    """Cost grouped like `query_usage`; amounts are Decimal dollars."""
+    rows, totals, total_rows = _run(conn, cost_table, q, _cost_metric_exprs(cost_table))
+    names = _names(conn, q, rows)
+    return CostReport(
+        rows=[CostRow(**_grouped_values(q, row, names), **_cost_values(row)) for row in rows],
+        totals=CostRow(**_cost_values(totals)),
+        total_rows=total_rows,
+    )
+
+
+def daily_series(
+    conn: Connection, q: UsageQuery, metric: str
+) -> dict[str, list[tuple[dt.date, int | Decimal]]]:
+    """{model: [(day, value)]} for a chart, every day of the range present (zero where nothing was used).
+
+    `metric` is a usage metric (`input_tokens`, …) or a cost one (`amount_usd`, `list_amount_usd`).
+    Rows without a model are keyed "(no model)".
+    """
+    if metric in COST_METRICS:
+        table, metrics = cost_table, _cost_metric_exprs(cost_table)
+    elif metric in USAGE_METRICS_JSON or metric == "web_search_requests":
+        table, metrics = usage_table, _usage_metric_exprs(usage_table)
+    else:
+        raise UsageError(
+            f"No metric {metric!r}; choose from {', '.join((*USAGE_METRICS_JSON, *COST_METRICS))}."
+        )
+    query = (
+        select(table.c.day, table.c.model, metrics[metric].label("value"))
+        .where(*_where(conn, table, q))
+        .group_by(table.c.day, table.c.model)
+        .order_by(table.c.day, table.c.model)
+    )
+    found: dict[str, dict[dt.date, Any]] = {}
+    for row in conn.execute(query):
+        value = _usd(row.value) if metric in COST_METRICS else int(row.value or 0)
+        found.setdefault(row.model or "(no model)", {})[row.day] = value
+    if not found:
+        return {}
+    first = q.since or min(min(days) for days in found.values())
+    last = q.until or max(max(days) for days in found.values())
+    zero: int | Decimal = Decimal(0) if metric in COST_METRICS else 0
+    span = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return {model: [(day, days.get(day, zero)) for day in span] for model, days in sorted(found.items())}
+
+
+# --- connection status --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatus:
+    """Everything `usageledger status` and the connections page show about one connection."""
+
+    connection: ConnectionRow
+    has_credential: bool
+    sync_running: bool
+    last_run_status: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.connection
+
+        def iso(value: dt.date | dt.datetime | None) -> str | None:
+            return value.isoformat() if value is not None else None
+
+        return {
+            "id": c.id,
+            "name": c.name,
+            "provider": c.provider,
+            "organization_id": c.organization_id,
+            "organization_name": c.organization_name,
+            "state": c.state,
+            "source": c.source,
+            "key_hint": c.key_hint,
+            "has_credential": self.has_credential,
+            "sync_running": self.sync_running,
+            "last_sync_status": self.last_run_status,
+            "last_sync_started_at": iso(c.last_sync_started_at),
+            "last_sync_finished_at": iso(c.last_sync_finished_at),
+            "last_sync_succeeded_at": iso(c.last_sync_succeeded_at),
+            "last_error": c.last_error,
+            "data_refreshed_at": iso(c.data_refreshed_at),
+            "rows_stored": c.rows_stored,
+            "cost_rows_stored": c.cost_rows_stored,
+            "first_day": iso(c.first_day),
+            "last_day": iso(c.last_day),
+            "cursor_date": iso(c.cursor_date),
+        }
+
+
+def status_report(conn: Connection, tenant_id: int | None = None) -> list[ConnectionStatus]:
+    """Status of every connection (of one tenant, when given), oldest first."""
+    rows = list_connections(conn, tenant_id)
+    sealed = {cid for (cid,) in conn.execute(select(credentials.c.connection_id))}
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for row in rows:
+        runs = list_sync_runs(conn, row.id, limit=1)
+        out.append(
+            ConnectionStatus(
+                connection=row,
+                has_credential=row.id in sealed,
+                sync_running=row.lock_owner is not None
+                and (row.lock_expires_at is None or row.lock_expires_at > now),
+                last_run_status=runs[0].status if runs else None,
+            )
+        )
+    return out

@@ -1,0 +1,89 @@
+"""The engine: SQLite by default (WAL, foreign keys, secure delete), PostgreSQL by URL; Alembic migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from usageledger.config import Settings
+from usageledger.errors import ConfigError
+
+__all__ = ["checkpoint", "create_engine_for", "migrate", "migrations_config"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# Applied to every new SQLite connection. secure_delete zeroes freed content, so deleted
+# credentials leave the file; busy_timeout makes concurrent writers wait instead of failing.
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA cache_size=-65536",
+)
+
+
+def _normalize_url(url: str) -> str:
+    """Point bare PostgreSQL URLs at psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def create_engine_for(settings: Settings, **kwargs: Any) -> Engine:
+    """Build the engine for `settings` (creating `settings.home` for the default SQLite file)."""
+    raw_url = _normalize_url(settings.resolved_database_url())
+    try:
+        url = make_url(raw_url)
+    except Exception as exc:  # ArgumentError; never echo the URL, it may hold a password
+        raise ConfigError("USAGELEDGER_DATABASE_URL is not a valid database URL.") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        settings.home.mkdir(parents=True, exist_ok=True)
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+    raise ConfigError(f"Unsupported database {backend!r}: use sqlite:///… or postgresql+psycopg://….")
+
+
+def migrations_config(engine: Engine) -> Config:
+    """An Alembic config built in code, so migrations run from an installed package."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (default: the newest)."""
+    command.upgrade(migrations_config(engine), revision)
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, move the WAL into the database file and truncate it (after deleting secrets)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.commit()

@@ -1,0 +1,102 @@
+"""One sync at a time per connection: a lease on the connection row, taken with one conditional UPDATE.
+
+The owner string is "hostname:pid:token". A lease is free when nobody holds it, when it expired, or
+when its owner ran on this host and that process no longer exists. Each attempt is a single
+`UPDATE … WHERE <free>` whose row count says who won, so two processes never both hold it
+(on SQLite the writer lock serializes them; on PostgreSQL the row lock makes the loser re-check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+
+from sqlalchemy import Connection, or_, select, update
+
+from usageledger.errors import NotFoundError
+from usageledger.store.tables import connections
+
+__all__ = ["acquire_sync_lock", "lock_owner_id", "release_sync_lock", "renew_sync_lock"]
+
+
+def lock_owner_id() -> str:
+    """A fresh owner string for this process: "hostname:pid:token"."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _owner_is_dead(owner: str) -> bool:
+    """True when `owner` names a process on this host that no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, belongs to someone else
+        return False
+    return False
+
+
+def acquire_sync_lock(conn: Connection, connection_id: int, owner: str, ttl_seconds: float) -> bool:
+    """Take the connection's sync lease for `owner`; False when someone alive holds it."""
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(seconds=ttl_seconds)
+    c = connections.c
+    taken = conn.execute(
+        update(connections)
+        .where(c.id == connection_id)
+        .where(
+            or_(
+                c.lock_owner.is_(None),
+                c.lock_expires_at.is_(None),
+                c.lock_expires_at < now,
+                c.lock_owner == owner,
+            )
+        )
+        .values(lock_owner=owner, lock_expires_at=expires)
+    ).rowcount
+    if taken:
+        return True
+    holder = conn.execute(select(c.lock_owner).where(c.id == connection_id)).first()
+    if holder is None:
+        raise NotFoundError(f"No connection {connection_id}.")
+    stale = holder.lock_owner
+    if stale is None or not _owner_is_dead(stale):
+        return False
+    # Compare-and-swap on the dead owner: if someone else stole it first, we lose.
+    stolen = conn.execute(
+        update(connections)
+        .where(c.id == connection_id, c.lock_owner == stale)
+        .values(lock_owner=owner, lock_expires_at=expires)
+    ).rowcount
+    return bool(stolen)
+
+
+def renew_sync_lock(conn: Connection, connection_id: int, owner: str, ttl_seconds: float) -> bool:
+    """Extend the lease; False when `owner` no longer holds it."""
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=ttl_seconds)
+    return bool(
+        conn.execute(
+            update(connections)
+            .where(connections.c.id == connection_id, connections.c.lock_owner == owner)
+            .values(lock_expires_at=expires)
+        ).rowcount
+    )
+
+
+def release_sync_lock(conn: Connection, connection_id: int, owner: str) -> bool:
+    """Give the lease back (only if `owner` still holds it)."""
+    return bool(
+        conn.execute(
+            update(connections)
+            .where(connections.c.id == connection_id, connections.c.lock_owner == owner)
+            .values(lock_owner=None, lock_expires_at=None)
+        ).rowcount
+    )

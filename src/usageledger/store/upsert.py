@@ -1,0 +1,219 @@
+"""Writing one window of synced rows: replace, never add.
+
+`WindowWriter` upserts usage and cost records on their natural key (connection, day, every dimension)
+with `INSERT … ON CONFLICT … DO UPDATE`, stamping each row with the sync run that wrote it. `finish()`
+then deletes the window's rows this run did not write (they vanished upstream), so re-syncing a
+day replaces it exactly. Rows are sent with a prepared statement and executemany on plain tuples:
+this is the hot path of a backfill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
+
+__all__ = ["WindowResult", "WindowWriter", "cents_to_microcents"]
+
+_EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN)
+_COST_METRICS = ("amount_microcents", "list_amount_microcents", "currency", "requests")
+_KEY_COLUMNS = ("connection_id", "day", *DIMENSIONS)
+
+
+def _decimal(value: Decimal | str | int) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def cents_to_microcents(cents: Decimal | str | int) -> int:
+    """Exact: cents × 1,000,000, rounded half-even to an integer (never through float)."""
+    return round(_decimal(cents).scaleb(6, _EXACT))
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    usage_rows: int
+    cost_rows: int
+    revised: int
+    removed: int
+
+
+def _upsert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+    columns = (*_KEY_COLUMNS, *metrics, "sync_run_id")
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
+    )
+
+
+def _delete_sql(table: str, placeholder: str) -> str:
+    return f"DELETE FROM {table} WHERE " + " AND ".join(f"{name} = {placeholder}" for name in _KEY_COLUMNS)
+
+
+def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+    return (
+        f"SELECT day, {', '.join(DIMENSIONS)}, {', '.join(metrics)} FROM {table} "
+        f"WHERE connection_id = {placeholder} AND day >= {placeholder} AND day < {placeholder}"
+    )
+
+
+class _Target:
+    """Per-table state of a window: statements, the rows stored before this run, counters."""
+
+    __slots__ = ("before", "delete_sql", "seen", "upsert_sql", "written")
+
+    def __init__(
+        self, upsert_sql: str, delete_sql: str, before: dict[tuple[Any, ...], tuple[Any, ...]]
+    ) -> None:
+        self.upsert_sql = upsert_sql
+        self.delete_sql = delete_sql
+        self.before = before
+        self.seen = False
+        self.written = 0
+
+
+class WindowWriter:
+    """Upserts the rows of one window for one sync run; call `finish()` once the window is complete.
+
+    Rows stored before are loaded at construction (natural key → numbers). A record whose numbers are
+    unchanged is not rewritten; a changed one is upserted and counted as revised; a stored row that no
+    record of this run matched has vanished upstream and is deleted by `finish()`. The connection's
+    sync lock guarantees nobody else writes the window meanwhile.
+    """
+
+    def __init__(self, conn: Connection, connection_id: int, run_id: int, window: Window) -> None:
+        self._conn = conn
+        self._connection_id = connection_id
+        self._run_id = run_id
+        self._window = window
+        self._sqlite = conn.dialect.name == "sqlite"
+        self._day_cache: dict[dt.date, Any] = {}
+        self._revised = 0
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self._usage = _Target(
+            _upsert_sql("usage_rows", USAGE_METRICS, placeholder),
+            _delete_sql("usage_rows", placeholder),
+            self._load(_select_sql("usage_rows", USAGE_METRICS, placeholder)),
+        )
+        self._cost = _Target(
+            _upsert_sql("cost_rows", _COST_METRICS, placeholder),
+            _delete_sql("cost_rows", placeholder),
+            self._load(_select_sql("cost_rows", _COST_METRICS, placeholder)),
+        )
+
+    def _day_value(self, day: dt.date) -> Any:
+        """How a day is bound: ISO text on SQLite (as SQLAlchemy's Date stores it), a date elsewhere."""
+        value = self._day_cache.get(day)
+        if value is None:
+            value = self._day_cache[day] = day.isoformat() if self._sqlite else day
+        return value
+
+    def _load(self, sql: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """Natural key (day, dimensions) → numbers of the rows stored before this run."""
+        params = (self._connection_id, self._day_value(self._window.start), self._day_value(self._window.end))
+        width = 1 + len(DIMENSIONS)
+        result = self._conn.exec_driver_sql(sql, params)
+        try:
+            raw = result.cursor.fetchall() if result.cursor is not None else []
+        finally:
+            result.close()
+        return {tuple(row[:width]): tuple(row[width:]) for row in raw}
+
+    def write_usage(self, records: Iterable[UsageRecord]) -> int:
+        """Upsert one page of usage records; returns how many were written."""
+        cid, run, day_value = self._connection_id, self._run_id, self._day_value
+        rows = [
+            (
+                cid,
+                day_value(r.day),
+                (d := r.dims).organization_id or "",
+                d.workspace_id or "",
+                d.api_key_id or "",
+                d.model or "",
+                d.service_tier or "",
+                d.context_window or "",
+                d.inference_geo or "",
+                d.speed or "",
+                r.uncached_input_tokens,
+                r.output_tokens,
+                r.cache_read_input_tokens,
+                r.cache_creation_5m_input_tokens,
+                r.cache_creation_1h_input_tokens,
+                r.requests,
+                r.web_search_requests,
+                run,
+            )
+            for r in records
+        ]
+        self._send(rows, self._usage)
+        return len(rows)
+
+    def write_cost(self, records: Iterable[CostRecord]) -> int:
+        """Upsert one page of cost records (cents → exact integer micro-cents); returns how many."""
+        cid, run, day_value, exact = self._connection_id, self._run_id, self._day_value, _EXACT
+        rows = [
+            (
+                cid,
+                day_value(r.day),
+                (d := r.dims).organization_id or "",
+                d.workspace_id or "",
+                d.api_key_id or "",
+                d.model or "",
+                d.service_tier or "",
+                d.context_window or "",
+                d.inference_geo or "",
+                d.speed or "",
+                round(_decimal(r.amount_cents).scaleb(6, exact)),
+                round(_decimal(r.list_amount_cents).scaleb(6, exact)),
+                r.currency,
+                r.requests,
+                run,
+            )
+            for r in records
+        ]
+        self._send(rows, self._cost)
+        return len(rows)
+
+    def _send(self, rows: list[tuple[Any, ...]], target: _Target) -> int:
+        target.seen = True
+        if not rows:
+            return 0
+        target.written += len(rows)
+        before = target.before
+        if before:  # skip unchanged rows, count revised ones
+            changed = []
+            revised = 0
+            for row in rows:
+                old = before.pop(row[1:10], None)
+                if old is None:
+                    changed.append(row)
+                elif old != row[10:-1]:
+                    revised += 1
+                    changed.append(row)
+            self._revised += revised
+            rows = changed
+        if rows:
+            self._conn.exec_driver_sql(target.upsert_sql, rows)
+        return target.written
+
+    def finish(self) -> WindowResult:
+        """Delete the window's stored rows this run did not see (only for kinds it wrote) and report."""
+        removed = 0
+        for target in (self._usage, self._cost):
+            if target.seen and target.before:
+                cid = self._connection_id
+                self._conn.exec_driver_sql(target.delete_sql, [(cid, *key) for key in target.before])
+                removed += len(target.before)
+                target.before = {}
+        return WindowResult(
+            usage_rows=self._usage.written,
+            cost_rows=self._cost.written,
+            revised=self._revised,
+            removed=removed,
+        )

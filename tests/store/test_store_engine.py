@@ -1,0 +1,78 @@
+"""The engine and the migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from usageledger.config import Settings
+from usageledger.errors import ConfigError
+from usageledger.store import create_engine_for, migrate
+from usageledger.store.engine import _normalize_url
+from usageledger.store.tables import metadata
+
+
+def test_migrations_produce_exactly_the_schema_of_tables_py(engine: Engine) -> None:
+    """After `migrate`, autogenerate finds nothing to change: migrations == tables.py."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        diffs = [d for d in compare_metadata(context, metadata) if not _same_empty_default(d)]
+    assert diffs == []
+
+
+def _same_empty_default(diff: Any) -> bool:
+    """Alembic's SQLite comparison reports DEFAULT '' as different from server_default="" (a false positive)."""
+    if not isinstance(diff, list) or len(diff) != 1 or diff[0][0] != "modify_default":
+        return False
+    reflected, declared = diff[0][5], diff[0][6]
+    reflected_text = getattr(getattr(reflected, "arg", None), "text", getattr(reflected, "arg", None))
+    return reflected_text in ("''", "('')") and getattr(declared, "arg", None) == ""
+
+
+def test_migrate_twice_is_a_no_op(engine: Engine) -> None:
+    """Running the upgrade again changes nothing."""
+    migrate(engine)
+    assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
+    """WAL, foreign keys, secure delete, busy timeout and synchronous=NORMAL on every connection."""
+    engine = create_engine_for(Settings(home=tmp_path / "new-home"))
+    assert (tmp_path / "new-home").is_dir()
+    try:
+        with engine.connect() as conn:
+            pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("secure_delete") == 1
+            assert pragma("busy_timeout") == 30000
+            assert pragma("synchronous") == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+    ],
+)
+def test_postgres_urls_use_psycopg3(given: str, expected: str) -> None:
+    """Bare PostgreSQL URLs are pointed at the psycopg 3 driver."""
+    assert _normalize_url(given) == expected
+
+
+def test_unsupported_database_is_a_config_error(tmp_path: Path) -> None:
+    """Only SQLite and PostgreSQL are supported."""
+    with pytest.raises(ConfigError):
+        create_engine_for(Settings(home=tmp_path, database_url="mysql://u@h/db"))
