@@ -1,0 +1,32 @@
+# One entry point per task; CI calls the same targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup test lint demo bench browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+
+demo: setup
+	$(BIN)/usageledger demo
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+bench: setup
+	$(BIN)/python bench/bench_sync.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
