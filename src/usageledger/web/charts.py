@@ -1,0 +1,124 @@
+"""A server-rendered SVG stacked bar chart: works without JavaScript and without a chart library.
+
+Colours are SVG presentation attributes (not `style`), so the strict Content-Security-Policy holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from html import escape
+
+from markupsafe import Markup
+
+__all__ = ["PALETTE", "render_stacked_bars"]
+
+PALETTE: tuple[str, ...] = (
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+_OTHER = "other models"
+_MAX_SERIES = 8
+
+
+def _nice_ceiling(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    fraction = value / 10**exponent
+    for step in (1, 2, 2.5, 5, 10):
+        if fraction <= step:
+            return step * 10**exponent
+    return 10 ** (exponent + 1)  # pragma: no cover
+
+
+def _label(value: float, money: bool) -> str:
+    if money:
+        return f"${value:,.0f}" if value >= 10 else f"${value:,.2f}"
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:,.0f}"
+
+
+def _fold(series: Mapping[str, Sequence[tuple[dt.date, int | Decimal | float | None]]]) -> dict[str, dict]:
+    """Top series by total, the rest folded into one 'other models' series."""
+    totals = {name: sum(float(v or 0) for _, v in points) for name, points in series.items()}
+    ranked = sorted(totals, key=lambda n: (-totals[n], n))
+    keep = ranked if len(ranked) <= _MAX_SERIES else ranked[: _MAX_SERIES - 1]
+    folded: dict[str, dict[dt.date, float]] = {}
+    for name in ranked:
+        target = name if name in keep else _OTHER
+        bucket = folded.setdefault(target, {})
+        for day, value in series[name]:
+            bucket[day] = bucket.get(day, 0.0) + float(value or 0)
+    return folded
+
+
+def render_stacked_bars(
+    series: Mapping[str, Sequence[tuple[dt.date, int | Decimal | float | None]]],
+    *,
+    title: str,
+    money: bool = False,
+    width: int = 960,
+    height: int = 320,
+) -> Markup:
+    """Daily values per series (model), stacked; returns an inline <svg> element."""
+    folded = _fold(series)
+    days = sorted({day for points in folded.values() for day in points})
+    label = escape(title)
+    if not days:
+        return Markup(
+            f'<svg class="chart" viewBox="0 0 {width} 60" role="img" aria-label="{label}: no data">'
+            f'<text x="{width / 2}" y="34" text-anchor="middle" fill="#666">No usage in this range.</text></svg>'
+        )
+    left, right, top, bottom = 64, 12, 16 + 18 * math.ceil(len(folded) / 4), 28
+    plot_w, plot_h = width - left - right, height - top - bottom
+    stacks = {day: sum(points.get(day, 0.0) for points in folded.values()) for day in days}
+    y_max = _nice_ceiling(max(stacks.values()))
+    slot = plot_w / len(days)
+    bar_w = max(slot * 0.8, 0.6)
+    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(folded)}
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{label}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="system-ui, sans-serif">',
+        f"<title>{label}</title>",
+    ]
+    for i, name in enumerate(folded):  # legend, four to a line
+        x, y = left + (i % 4) * (plot_w / 4), 12 + 18 * (i // 4)
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y - 9}" width="10" height="10" fill="{colours[name]}"/>'
+            f'<text x="{x + 14:.1f}" y="{y}" fill="#333">{escape(name)}</text>'
+        )
+    for i in range(5):  # grid and y labels
+        value = y_max * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{_label(value, money)}</text>'
+        )
+    for index, day in enumerate(days):
+        x = left + index * slot + (slot - bar_w) / 2
+        y = top + plot_h
+        parts.append(f"<g><title>{day.isoformat()}: {_label(stacks[day], money)}</title>")
+        for name, points in folded.items():
+            value = points.get(day, 0.0)
+            if value <= 0:
+                continue
+            h = plot_h * value / y_max
+            y -= h
+            parts.append(
+                f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar_w:.2f}" height="{h:.2f}" fill="{colours[name]}"/>'
+            )
+        parts.append("</g>")
+    step = max(1, math.ceil(len(days) / 8))
+    for index in range(0, len(days), step):  # x labels
+        x = left + index * slot + slot / 2
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle" fill="#555">{days[index].isoformat()}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,257 @@
+"""Read views the routes render: each composes store and report calls for one page or API answer.
+
+Routes call one of these; none of them holds SQL (that lives in the store and the reports).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import Connection
+
+from usageledger.reports import daily_series, query_cost, query_usage, status_report
+from usageledger.store import get_connection, list_events, list_sync_runs
+from usageledger.web.charts import render_stacked_bars
+from usageledger.web.params import UsageParams
+from usageledger.web.providers import PROVIDERS, Provider
+
+__all__ = [
+    "CHART_METRICS",
+    "EVENT_KINDS",
+    "DetailView",
+    "IntegrationCard",
+    "TableColumn",
+    "build_detail",
+    "connection_status",
+    "csv_header",
+    "integration_cards",
+    "iter_usage_csv",
+    "tenant_events",
+    "usage_columns",
+]
+
+# The chart's metric switch: reports metric -> label.
+CHART_METRICS: dict[str, str] = {
+    "input_tokens": "Input tokens (uncached)",
+    "output_tokens": "Output tokens",
+    "cache_read_input_tokens": "Cache read tokens",
+    "cache_creation_input_tokens": "Cache write tokens",
+    "requests": "Requests",
+    "amount_usd": "Cost (USD)",
+}
+EVENT_KINDS: tuple[str, ...] = (
+    "credential",
+    "scope",
+    "rate_limit",
+    "upstream_error",
+    "sync_started",
+    "sync_finished",
+    "sync_failed",
+    "late_data",
+    "fallback",
+    "key_verified",
+    "mismatch",
+    "connected",
+    "disconnected",
+)
+_PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class TableColumn:
+    """One column of the usage table: its JSON key, the name shown beside an id, how to sort and filter by it."""
+
+    key: str
+    label: str
+    sort: str
+    numeric: bool = False
+    name_key: str | None = None
+    filter: str | None = None
+
+
+_GROUP_COLUMNS: dict[str, TableColumn] = {
+    "date": TableColumn("date", "Date", "date"),
+    "month": TableColumn("month", "Month", "month"),
+    "organization": TableColumn("organization_id", "Organization", "organization", name_key="organization_name",
+                                filter="organization"),
+    "workspace": TableColumn("workspace_id", "Workspace", "workspace", name_key="workspace_name",
+                             filter="workspace"),
+    "api_key": TableColumn("api_key_id", "API key", "api_key", name_key="api_key_name", filter="api_key"),
+    "model": TableColumn("model", "Model", "model", filter="model"),
+    "service_tier": TableColumn("service_tier", "Service tier", "service_tier", filter="service_tier"),
+    "context_window": TableColumn("context_window", "Context window", "context_window", filter="context_window"),
+}  # fmt: skip
+_METRIC_COLUMNS: tuple[TableColumn, ...] = tuple(
+    TableColumn(key, label, key, numeric=True)
+    for key, label in (
+        ("input_tokens", "Input"),
+        ("output_tokens", "Output"),
+        ("cache_read_input_tokens", "Cache read"),
+        ("cache_creation_input_tokens", "Cache write"),
+        ("cache_creation_5m_input_tokens", "Cache write 5m"),
+        ("cache_creation_1h_input_tokens", "Cache write 1h"),
+        ("requests", "Requests"),
+    )
+)
+
+
+def usage_columns(group_by: tuple[str, ...]) -> list[TableColumn]:
+    """The columns of the usage table, in order: the group fields, then the metrics."""
+    return [_GROUP_COLUMNS[g] for g in group_by] + list(_METRIC_COLUMNS)
+
+
+def csv_header(group_by: tuple[str, ...]) -> list[str]:
+    """The CSV's columns: the table's, with each name right after its id (as on the page)."""
+    keys: list[str] = []
+    for column in usage_columns(group_by):
+        keys.append(column.key)
+        if column.name_key:
+            keys.append(column.name_key)
+    return keys
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return dict(row.as_json(names=True))
+
+
+@dataclass(frozen=True)
+class IntegrationCard:
+    provider: Provider
+    connections: list[Any]
+
+
+def integration_cards(conn: Connection, tenant_id: int) -> list[IntegrationCard]:
+    statuses = status_report(conn, tenant_id=tenant_id)
+    return [IntegrationCard(p, [s for s in statuses if s.connection.provider == p.key]) for p in PROVIDERS]
+
+
+def connection_status(conn: Connection, tenant_id: int, connection_id: int | None = None) -> list[Any]:
+    """The status read model (the CLI's `status`), for one tenant and optionally one connection (404 if not theirs)."""
+    if connection_id is not None:
+        get_connection(conn, connection_id, tenant_id)
+    statuses = status_report(conn, tenant_id=tenant_id)
+    if connection_id is not None:
+        statuses = [s for s in statuses if s.connection.id == connection_id]
+    return statuses
+
+
+def tenant_events(
+    conn: Connection, tenant_id: int, connection_id: int | None, kind: str | None, limit: int = 200
+) -> list[Any]:
+    if connection_id is not None:
+        get_connection(conn, connection_id, tenant_id)
+    return list_events(conn, tenant_id=tenant_id, connection_id=connection_id, kind=kind or None, limit=limit)
+
+
+def sync_runs(conn: Connection, tenant_id: int, connection_id: int, limit: int) -> list[Any]:
+    get_connection(conn, connection_id, tenant_id)
+    return list_sync_runs(conn, connection_id, limit)
+
+
+@dataclass
+class Trouble:
+    """The troubleshooting panel: open when something looks wrong."""
+
+    open: bool
+    no_rows_in_range: bool
+    problem_events: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class DetailView:
+    connection: Any
+    latest_run: Any | None
+    events: list[Any]
+    rows: list[dict[str, Any]]
+    columns: list[TableColumn]
+    totals: dict[str, Any]
+    total_rows: int
+    cost_total: Any
+    chart: Markup
+    metric: str
+    params: UsageParams
+    page: int
+    pages: int
+    trouble: Trouble
+
+
+def build_detail(
+    conn: Connection, *, tenant_id: int, connection_id: int, params: UsageParams, metric: str, page: int
+) -> DetailView:
+    connection = get_connection(conn, connection_id, tenant_id)
+    runs = list_sync_runs(conn, connection_id, 1)
+    events = list_events(conn, tenant_id=tenant_id, connection_id=connection_id, limit=10)
+    scoped = UsageParams(**{**params.__dict__, "connection_id": connection_id, "limit": PAGE_SIZE,
+                            "offset": (page - 1) * PAGE_SIZE})  # fmt: skip
+    usage = query_usage(conn, scoped.to_query(tenant_id))
+    cost = query_cost(
+        conn, scoped.to_query(tenant_id, group_by=(), limit=None, offset=0, sort=None, desc=False)
+    )
+    chart_query = scoped.to_query(tenant_id, group_by=(), limit=None, offset=0, sort=None, desc=False)
+    series = daily_series(conn, chart_query, metric)
+    chart = render_stacked_bars(series, title=f"{CHART_METRICS[metric]} per day, by model",
+                                money=metric == "amount_usd")  # fmt: skip
+    problems = [e for e in events if e.kind in _PROBLEM_KINDS]
+    no_rows = usage.total_rows == 0 and connection.last_sync_succeeded_at is not None
+    trouble = Trouble(
+        open=bool(connection.state == "error" or connection.last_error or no_rows or problems),
+        no_rows_in_range=no_rows,
+        problem_events=problems,
+    )
+    return DetailView(
+        connection=connection,
+        latest_run=runs[0] if runs else None,
+        events=events,
+        rows=[_row_dict(r) for r in usage.rows],
+        columns=usage_columns(params.group_by),
+        totals=usage.totals.as_json(),
+        total_rows=usage.total_rows,
+        cost_total=cost.totals.amount_usd,
+        chart=chart,
+        metric=metric,
+        params=params,
+        page=page,
+        pages=max(1, -(-usage.total_rows // PAGE_SIZE)),
+        trouble=trouble,
+    )
+
+
+def usage_rows_json(conn: Connection, tenant_id: int, params: UsageParams) -> tuple[list[dict], dict, int]:
+    report = query_usage(conn, params.to_query(tenant_id))
+    return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
+
+
+def cost_rows_json(conn: Connection, tenant_id: int, params: UsageParams) -> tuple[list[dict], dict, int]:
+    report = query_cost(conn, params.to_query(tenant_id))
+    return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
+
+
+def iter_usage_csv(conn: Connection, tenant_id: int, params: UsageParams) -> Iterator[str]:
+    """CSV of the table as shown (same filters, grouping, sort and columns), every page of it."""
+    if params.connection_id is not None:
+        get_connection(conn, params.connection_id, tenant_id)
+    rows, _, _ = usage_rows_json(
+        conn, tenant_id, UsageParams(**{**params.__dict__, "limit": None, "offset": 0})
+    )
+    columns = csv_header(params.group_by)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    yield buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    """Empty for None; names that a spreadsheet would run as a formula get a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
+        return "'" + value
+    return value
