@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 __all__ = [
     "DIMENSIONS",
@@ -60,9 +61,12 @@ USAGE_METRICS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Dimensions:
-    """The dimension values one usage or cost row is broken out by."""
+class Dimensions(NamedTuple):
+    """The dimension values one usage or cost row is broken out by.
+
+    NamedTuples, not dataclasses, for the per-row values: a sync builds millions of them, and a tuple is
+    several times cheaper to create than a frozen dataclass while staying immutable and hashable.
+    """
 
     organization_id: str | None = None
     workspace_id: str | None = None
@@ -72,18 +76,6 @@ class Dimensions:
     context_window: str | None = None
     inference_geo: str | None = None
     speed: str | None = None
-
-    def as_tuple(self) -> tuple[str | None, ...]:
-        return (
-            self.organization_id,
-            self.workspace_id,
-            self.api_key_id,
-            self.model,
-            self.service_tier,
-            self.context_window,
-            self.inference_geo,
-            self.speed,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +100,7 @@ class Window:
         return dt.datetime.combine(self.end, dt.time(), tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class UsageRecord:
+class UsageRecord(NamedTuple):
     """Token usage of one day and one combination of dimensions."""
 
     day: dt.date
@@ -122,20 +113,8 @@ class UsageRecord:
     requests: int | None = None  # the classic report endpoint does not report requests
     web_search_requests: int = 0
 
-    def metrics(self) -> tuple[int | None, ...]:
-        return (
-            self.uncached_input_tokens,
-            self.output_tokens,
-            self.cache_read_input_tokens,
-            self.cache_creation_5m_input_tokens,
-            self.cache_creation_1h_input_tokens,
-            self.requests,
-            self.web_search_requests,
-        )
 
-
-@dataclass(frozen=True, slots=True)
-class CostRecord:
+class CostRecord(NamedTuple):
     """Reported cost of one day and one combination of dimensions, in US cents as the API gives it."""
 
     day: dt.date

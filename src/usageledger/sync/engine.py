@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -17,13 +17,14 @@ import httpx2
 from sqlalchemy.engine import Connection, Engine
 
 from .. import store
-from ..anthropic import AdminApiClient, Source, fetch_directory, source_named, usage_totals
+from ..anthropic import AdminApiClient, Source, Totals, fetch_directory, source_named, usage_totals
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
 from ..models import Window
 from .credentials import open_admin_key
 from .events import record_error, record_rate_limits
 from .planner import plan_range, plan_windows
+from .prefetch import iter_prefetched
 
 __all__ = ["SyncSummary", "run_sync"]
 
@@ -147,56 +148,65 @@ def _sync_windows(
     refreshed_at: dt.datetime | None = None
     if progress:
         progress(0, days_total)
-    for window in windows:
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, window)
-            fetched_usage: list[tuple[int, int, int, int, int]] = []
-            seen_usage: set[tuple[object, ...]] = set()
-            seen_cost: set[tuple[object, ...]] = set()
-            for page in source.iter_usage(window):
-                _refuse_repeated_rows(page.records, seen_usage, "usage")
-                writer.write_usage(page.records)
-                fetched_usage.append(usage_totals(page.records))
-                refreshed_at = page.data_refreshed_at or refreshed_at
-            fetched_amount = Decimal(0)
-            for cost_page in source.iter_cost(window):
-                _refuse_repeated_rows(cost_page.records, seen_cost, "cost")
-                writer.write_cost(cost_page.records)
-                fetched_amount += sum((r.amount_cents for r in cost_page.records), Decimal(0))
-            result = writer.finish()
-            _check_totals(conn, connection, source, window, fetched_usage, fetched_amount)
-            if result.revised or result.removed:
-                store.add_event(
+    # Pages are fetched a few ahead in a thread while this one writes; each window still commits alone.
+    fetched = iter_prefetched(_iter_fetches(source, windows))
+    try:
+        for window in windows:
+            with engine.begin() as conn:
+                writer = store.WindowWriter(conn, connection_id, run_id, window)
+                usage_sums: list[tuple[int, int, int, int, int]] = []
+                cost_sum = Decimal(0)
+                seen: dict[str, set[tuple[object, ...]]] = {"usage": set(), "cost": set()}
+                for item in fetched:
+                    if item.kind == "usage":
+                        _refuse_repeated_rows(item.records, seen["usage"], "usage")
+                        writer.write_usage(item.records)  # type: ignore[arg-type]
+                        usage_sums.append(usage_totals(item.records))
+                        refreshed_at = item.data_refreshed_at or refreshed_at
+                    elif item.kind == "cost":
+                        _refuse_repeated_rows(item.records, seen["cost"], "cost")
+                        writer.write_cost(item.records)  # type: ignore[arg-type]
+                        cost_sum += sum((r.amount_cents for r in item.records), Decimal(0))
+                    else:
+                        assert item.totals is not None and item.window == window
+                        expected_usage, expected_cost = item.totals
+                        break
+                result = writer.finish()
+                _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
+                if result.revised or result.removed:
+                    store.add_event(
+                        conn,
+                        tenant_id=connection.tenant_id,
+                        connection_id=connection_id,
+                        kind="late_data",
+                        level="info",
+                        message=(
+                            f"Late data: {result.revised} rows revised and {result.removed} removed upstream "
+                            f"between {window.start} and {window.end - dt.timedelta(days=1)}; the new numbers "
+                            "replaced the old ones."
+                        ),
+                        details={"revised": result.revised, "removed": result.removed},
+                    )
+                record_rate_limits(conn, connection, client.take_rate_limits())
+                days_done += window.days
+                usage_rows += result.usage_rows
+                cost_rows += result.cost_rows
+                revised += result.revised
+                _advance_cursor(conn, connection_id, window)
+                store.update_sync_run(
                     conn,
-                    tenant_id=connection.tenant_id,
-                    connection_id=connection_id,
-                    kind="late_data",
-                    level="info",
-                    message=(
-                        f"Late data: {result.revised} rows revised and {result.removed} removed upstream "
-                        f"between {window.start} and {window.end - dt.timedelta(days=1)}; the new numbers "
-                        "replaced the old ones."
-                    ),
-                    details={"revised": result.revised, "removed": result.removed},
+                    run_id,
+                    days_done=days_done,
+                    api_calls=client.calls,
+                    usage_rows=usage_rows,
+                    cost_rows=cost_rows,
+                    rows_revised=revised,
                 )
-            record_rate_limits(conn, connection, client.take_rate_limits())
-            days_done += window.days
-            usage_rows += result.usage_rows
-            cost_rows += result.cost_rows
-            revised += result.revised
-            _advance_cursor(conn, connection_id, window)
-            store.update_sync_run(
-                conn,
-                run_id,
-                days_done=days_done,
-                api_calls=client.calls,
-                usage_rows=usage_rows,
-                cost_rows=cost_rows,
-                rows_revised=revised,
-            )
-            store.renew_sync_lock(conn, connection_id, owner, LOCK_TTL_SECONDS)
-        if progress:
-            progress(days_done, days_total)
+                store.renew_sync_lock(conn, connection_id, owner, LOCK_TTL_SECONDS)
+            if progress:
+                progress(days_done, days_total)
+    finally:
+        fetched.close()  # stop fetching ahead when a window fails
 
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
@@ -274,20 +284,20 @@ def _advance_cursor(conn: Connection, connection_id: int, window: Window) -> Non
 def _check_totals(
     conn: Connection,
     connection: store.ConnectionRow,
-    source: Source,
     window: Window,
-    fetched_usage: list[tuple[int, int, int, int, int]],
-    fetched_amount: Decimal,
+    usage_sums: list[tuple[int, int, int, int, int]],
+    cost_sum: Decimal,
+    expected_usage: Totals,
+    expected_cost: Totals,
 ) -> None:
     """Grouped rows must add up to the API's ungrouped totals of the same window; a gap is an event."""
-    grouped = tuple(sum(part[i] for part in fetched_usage) for i in range(5))
-    expected = source.fetch_usage_totals(window).tokens
-    expected_amount = source.fetch_cost_totals(window).amount_cents or Decimal(0)
+    grouped = tuple(sum(part[i] for part in usage_sums) for i in range(5))
+    expected_amount = expected_cost.amount_cents or Decimal(0)
     problems = []
-    if grouped != expected:
-        problems.append(f"tokens {grouped} grouped vs {expected} ungrouped")
-    if abs(expected_amount - fetched_amount) > Decimal("0.01"):
-        problems.append(f"cost {fetched_amount} vs {expected_amount} cents")
+    if grouped != expected_usage.tokens:
+        problems.append(f"tokens {grouped} grouped vs {expected_usage.tokens} ungrouped")
+    if abs(expected_amount - cost_sum) > Decimal("0.01"):
+        problems.append(f"cost {cost_sum} vs {expected_amount} cents")
     if problems:
         store.add_event(
             conn,
@@ -300,6 +310,29 @@ def _check_totals(
                 + "; ".join(problems)
                 + ". The grouped rows were stored as reported; re-sync this range later with --since/--until."
             ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """One step of a window's fetch, handed from the prefetch thread to the writer."""
+
+    window: Window
+    kind: str  # usage | cost | totals
+    records: list[Any] = field(default_factory=list)
+    data_refreshed_at: dt.datetime | None = None
+    totals: tuple[Totals, Totals] | None = None
+
+
+def _iter_fetches(source: Source, windows: list[Window]) -> Iterator[_Fetched]:
+    """Every page of every window, then that window's ungrouped totals, in order."""
+    for window in windows:
+        for page in source.iter_usage(window):
+            yield _Fetched(window, "usage", page.records, page.data_refreshed_at)
+        for cost_page in source.iter_cost(window):
+            yield _Fetched(window, "cost", cost_page.records, cost_page.data_refreshed_at)
+        yield _Fetched(
+            window, "totals", totals=(source.fetch_usage_totals(window), source.fetch_cost_totals(window))
         )
 
 

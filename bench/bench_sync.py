@@ -1,0 +1,131 @@
+"""Benchmark (not a test): backfill a large organization from the fake API on loopback.
+
+Runs the fake and the sync as separate processes, as in production, so the figures belong to the sync
+alone: API calls against the minimum the API's limits allow, rows stored per second, wall time and the
+sync process's peak memory. Usage: python bench/bench_sync.py [--rows-per-day 2000] [--days 365]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization
+from usageledger.sync import earliest_allowed_day, plan_windows
+
+SEED = 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the fake API did not start on port {port}")
+
+
+def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int]:
+    """(data calls, total-check calls, windows) the API's limits allow for this backfill."""
+    import datetime as dt
+
+    fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
+    today = fake.today
+    start = max(earliest_allowed_day(today), today - dt.timedelta(days=days - 1))
+    windows = plan_windows(start, today + dt.timedelta(days=1))
+    data_calls = 0
+    for window in windows:
+        grain = Counter(
+            (r.day, r.dims.workspace_id, r.dims.api_key_id, r.dims.model, r.dims.service_tier, r.dims.context_window)
+            for r in fake.truth_usage(window.start, window.end)
+        )
+        cost_grain = Counter(
+            (r.day, r.dims.workspace_id, r.dims.api_key_id, r.dims.model, r.dims.service_tier, r.dims.context_window)
+            for r in fake.truth_cost(window.start, window.end)
+        )
+        data_calls += max(1, math.ceil(len(grain) / 1000)) + max(1, math.ceil(len(cost_grain) / 1000))
+    return data_calls, 2 * len(windows), len(windows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows-per-day", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=365)
+    args = parser.parse_args()
+
+    port = _free_port()
+    bin_dir = Path(sys.executable).parent
+    fake = subprocess.Popen(
+        [str(bin_dir / "usageledger"), "fake-anthropic", "--port", str(port), "--seed", str(SEED),
+         "--rows-per-day", str(args.rows_per_day)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        with tempfile.TemporaryDirectory() as home:
+            env = {
+                **os.environ,
+                "USAGELEDGER_HOME": home,
+                "USAGELEDGER_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+                "USAGELEDGER_BACKFILL_DAYS": str(args.days),
+            }
+            env.pop("USAGELEDGER_DATABASE_URL", None)
+            started = time.perf_counter()
+            sync = subprocess.run(
+                [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"],
+                input=FAKE_ADMIN_KEY + "\n",
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            wall = time.perf_counter() - started
+            if sync.returncode != 0:
+                raise SystemExit(f"sync failed ({sync.returncode}): {sync.stderr.strip()}")
+            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            db = sqlite3.connect(Path(home) / "usageledger.db")
+            usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
+            cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
+            api_calls, days = db.execute(
+                "select api_calls, days_done from sync_runs order by id desc limit 1"
+            ).fetchone()
+            db.close()
+    finally:
+        fake.terminate()
+        fake.wait()
+
+    data_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
+    directory_calls = 1 + 2 + 3  # /me + the connect probe's usage page (analytics) + workspaces, api_keys, users
+    minimum = data_calls + check_calls
+    stored = usage_rows + cost_rows
+    print(f"organization: {args.rows_per_day} group rows/day, {days} days, {windows} windows of <= 31 days")
+    print(f"rows stored: {usage_rows:,} usage + {cost_rows:,} cost = {stored:,}")
+    print(f"API calls of the sync: {api_calls:,}; minimum the limits allow: {data_calls:,} data pages "
+          f"+ {check_calls} total checks = {minimum:,} ({'== minimum' if api_calls - 3 == minimum else 'NOT minimum'}; "
+          f"plus 3 directory calls)")
+    print(f"wall time (connect + backfill, process start included): {wall:.1f} s")
+    print(f"rows/s stored: {stored / wall:,.0f}")
+    print(f"peak memory of the sync process: {peak_mb:.0f} MB")
+    _ = directory_calls
+
+
+if __name__ == "__main__":
+    main()
