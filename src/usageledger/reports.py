@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
 from usageledger.store.connections import ConnectionRow, get_connection, list_connections, list_sync_runs
+from usageledger.store.rollups import table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections, credentials
-from usageledger.store.tables import cost_rows as cost_table
 from usageledger.store.tables import usage_rows as usage_table
 
 __all__ = [
@@ -354,9 +354,18 @@ def _cost_values(sums: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _columns_of(q: UsageQuery, *extra: str) -> list[str]:
+    """The stored columns a query reads: its group fields, filters and order (date and month are `day`)."""
+    fields = [*q.group_by, *(_FILTER_ALIASES[k] for k in q.filters)]
+    if q.order_by in GROUP_FIELDS:
+        fields.append(q.order_by)
+    return [_GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
+
+
 def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
     """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set."""
-    rows, totals, total_rows = _run(conn, usage_table, q, _usage_metric_exprs(usage_table))
+    table = table_for("usage", _columns_of(q))
+    rows, totals, total_rows = _run(conn, table, q, _usage_metric_exprs(table))
     names = _names(conn, q, rows)
     return UsageReport(
         rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows],
@@ -367,7 +376,8 @@ def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
 
 def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
     """Cost grouped like `query_usage`; amounts are Decimal dollars."""
-    rows, totals, total_rows = _run(conn, cost_table, q, _cost_metric_exprs(cost_table))
+    table = table_for("cost", _columns_of(q))
+    rows, totals, total_rows = _run(conn, table, q, _cost_metric_exprs(table))
     names = _names(conn, q, rows)
     return CostReport(
         rows=[CostRow(**_grouped_values(q, row, names), **_cost_values(row)) for row in rows],
@@ -385,9 +395,11 @@ def daily_series(
     Rows without a model are keyed "(no model)".
     """
     if metric in COST_METRICS:
-        table, metrics = cost_table, _cost_metric_exprs(cost_table)
+        table = table_for("cost", _columns_of(q, "model"))
+        metrics = _cost_metric_exprs(table)
     elif metric in USAGE_METRICS_JSON or metric == "web_search_requests":
-        table, metrics = usage_table, _usage_metric_exprs(usage_table)
+        table = table_for("usage", _columns_of(q, "model"))
+        metrics = _usage_metric_exprs(table)
     else:
         raise UsageError(
             f"No metric {metric!r}; choose from {', '.join((*USAGE_METRICS_JSON, *COST_METRICS))}."

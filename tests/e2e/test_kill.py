@@ -51,7 +51,9 @@ def test_sigkill_mid_sync_then_rerun_equals_an_uninterrupted_sync(cli, fake, cli
         done = _days_done(cli_env["USAGELEDGER_DATABASE_URL"])
         # The connect probe makes one usage call before the sync starts; the second is the first page.
         if (kill_when == "after_first_window" and (done or 0) > 0) or (
-            kill_when == "mid_first_window" and done == 0 and fake.calls.get("/v1/organizations/analytics/usage", 0) >= 2
+            kill_when == "mid_first_window"
+            and done == 0
+            and fake.calls.get("/v1/organizations/analytics/usage", 0) >= 2
         ):
             break
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""

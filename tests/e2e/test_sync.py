@@ -12,6 +12,7 @@ from usageledger.fake import FAKE_ADMIN_KEY
 
 from .conftest import (
     BACKFILL_DAYS,
+    METRICS,
     cost_truth_at_grain,
     stored_at_grain,
     stored_cost_at_grain,
@@ -24,9 +25,29 @@ def _span(fake):
     return today - dt.timedelta(days=BACKFILL_DAYS - 1), today + dt.timedelta(days=1)
 
 
+def _coarser(rows: dict[tuple, tuple[int, ...]], positions: tuple[int, ...]) -> dict[tuple, tuple[int, ...]]:
+    out: dict[tuple, list[int]] = {}
+    for key, values in rows.items():
+        sums = out.setdefault(tuple(key[i] for i in positions), [0] * len(values))
+        for i, v in enumerate(values):
+            sums[i] += v
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _assert_matches_truth(cli, fake) -> None:
     start, end = _span(fake)
-    assert stored_at_grain(cli) == truth_at_grain(fake, start, end)
+    truth = truth_at_grain(fake, start, end)
+    assert stored_at_grain(cli) == truth
+    # Coarser groupings are read from the rollups: they must agree with the same truth.
+    for group_by, positions in (
+        ("date,model", (0, 4)),
+        ("date,workspace,service_tier,context_window", (0, 2, 5, 6)),
+    ):
+        rows = cli("usage", "--group-by", group_by, "--format", "json").json()
+        fields = ["date", *group_by.split(",")[1:]]
+        keys = {"workspace": "workspace_id"}
+        got = {tuple(r[keys.get(f, f)] for f in fields): tuple(r[m] or 0 for m in METRICS) for r in rows}
+        assert got == _coarser(truth, positions), group_by
     stored_cost = stored_cost_at_grain(cli)
     truth_cost = cost_truth_at_grain(fake, start, end)
     assert stored_cost.keys() == truth_cost.keys()

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from usageledger.errors import NotFoundError, UsageError
 from usageledger.models import Directory
 from usageledger.store.locks import acquire_sync_lock, release_sync_lock, renew_sync_lock
+from usageledger.store.rollups import delete_rollups
 from usageledger.store.runs import (
     EventRow,
     SyncRunRow,
@@ -113,8 +114,7 @@ def _connection_select() -> Select[Any]:
 
     return select(
         connections,
-        scalar(usage_rows, func.count(), "rows_stored"),
-        scalar(cost_rows, func.count(), "cost_rows_stored"),
+        connections.c.usage_rows_stored.label("rows_stored"),
         scalar(usage_rows, func.min(usage_rows.c.day), "first_day"),
         scalar(usage_rows, func.max(usage_rows.c.day), "last_day"),
     )
@@ -246,10 +246,17 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
     removed = 0
     for table in (usage_rows, cost_rows, anthropic_workspaces, anthropic_api_keys, anthropic_users):
         removed += conn.execute(delete(table).where(table.c.connection_id == connection_id)).rowcount
+    delete_rollups(conn, connection_id)
     conn.execute(
         update(connections)
         .where(connections.c.id == connection_id)
-        .values(cursor_date=None, backfill_start=None, data_refreshed_at=None)
+        .values(
+            cursor_date=None,
+            backfill_start=None,
+            data_refreshed_at=None,
+            usage_rows_stored=0,
+            cost_rows_stored=0,
+        )
     )
     return removed
 

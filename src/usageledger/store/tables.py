@@ -137,6 +137,9 @@ connections = Table(
     Column("cursor_date", Date),  # every day before it is stored (exclusive end of the synced range)
     Column("lock_owner", String(200)),  # "host:pid:token" of the sync holding the connection
     Column("lock_expires_at", UTCDateTime),
+    # Kept by the window writer in the window's transaction (a COUNT over a year of rows is too slow).
+    Column("usage_rows_stored", BigInteger, nullable=False, server_default="0"),
+    Column("cost_rows_stored", BigInteger, nullable=False, server_default="0"),
 )
 
 credentials = Table(
@@ -279,3 +282,42 @@ anthropic_users = Table(
     Column("role", String(40)),
     Column("added_at", UTCDateTime),
 )
+
+# --- rollups: the same rows summed to coarser grains, so a year of a large organization reads fast ------
+# Rebuilt for a window's days in the same transaction that writes the window (store.rollups), so they
+# can never disagree with the rows they sum. Reports read the smallest table that has every field asked.
+
+ROLLUP_GRAINS: dict[str, tuple[str, ...]] = {
+    "model": ("organization_id", "model"),
+    "workspace": ("organization_id", "workspace_id", "model", "service_tier", "context_window"),
+}
+_USAGE_SUMS = (
+    "uncached_input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_5m_input_tokens",
+    "cache_creation_1h_input_tokens",
+    "requests",
+    "web_search_requests",
+)
+_COST_SUMS = ("amount_microcents", "list_amount_microcents", "requests")
+
+
+def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+        Column("day", Date, primary_key=True),
+        *[Column(dim, String(200), primary_key=True, server_default="") for dim in dims],
+        *[Column(metric, BigInteger) for metric in sums],
+    )
+
+
+usage_rollups: dict[str, Table] = {
+    grain: _rollup(f"usage_by_{grain}", dims, _USAGE_SUMS) for grain, dims in ROLLUP_GRAINS.items()
+}
+cost_rollups: dict[str, Table] = {
+    grain: _rollup(f"cost_by_{grain}", dims, _COST_SUMS) for grain, dims in ROLLUP_GRAINS.items()
+}
+__all__ += ["ROLLUP_GRAINS", "cost_rollups", "usage_rollups"]

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 
 from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
+from usageledger.store.rollups import refresh_rollups
+from usageledger.store.tables import connections
 
 __all__ = ["WindowResult", "WindowWriter", "cents_to_microcents"]
 
@@ -66,7 +68,7 @@ def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
 class _Target:
     """Per-table state of a window: statements, the rows stored before this run, counters."""
 
-    __slots__ = ("before", "delete_sql", "seen", "upsert_sql", "written")
+    __slots__ = ("before", "delete_sql", "matched", "seen", "upsert_sql", "written")
 
     def __init__(
         self, upsert_sql: str, delete_sql: str, before: dict[tuple[Any, ...], tuple[Any, ...]]
@@ -76,6 +78,7 @@ class _Target:
         self.before = before
         self.seen = False
         self.written = 0
+        self.matched = 0  # written rows that were stored before (the rest are new)
 
 
 class WindowWriter:
@@ -193,7 +196,9 @@ class WindowWriter:
                 old = before.pop(row[1:10], None)
                 if old is None:
                     changed.append(row)
-                elif old != row[10:-1]:
+                    continue
+                target.matched += 1
+                if old != row[10:-1]:
                     revised += 1
                     changed.append(row)
             self._revised += revised
@@ -205,12 +210,26 @@ class WindowWriter:
     def finish(self) -> WindowResult:
         """Delete the window's stored rows this run did not see (only for kinds it wrote) and report."""
         removed = 0
+        stored_delta = []
         for target in (self._usage, self._cost):
+            gone = 0
             if target.seen and target.before:
                 cid = self._connection_id
                 self._conn.exec_driver_sql(target.delete_sql, [(cid, *key) for key in target.before])
-                removed += len(target.before)
+                gone = len(target.before)
                 target.before = {}
+            removed += gone
+            stored_delta.append(target.written - target.matched - gone)
+        # Row counts live on the connection: counting a year of rows on every page view is too slow.
+        self._conn.execute(
+            update(connections)
+            .where(connections.c.id == self._connection_id)
+            .values(
+                usage_rows_stored=connections.c.usage_rows_stored + stored_delta[0],
+                cost_rows_stored=connections.c.cost_rows_stored + stored_delta[1],
+            )
+        )
+        refresh_rollups(self._conn, self._connection_id, self._window.start, self._window.end)
         return WindowResult(
             usage_rows=self._usage.written,
             cost_rows=self._cost.written,
