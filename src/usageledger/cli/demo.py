@@ -22,6 +22,15 @@ app.add_typer(admin_app, name="admin")
 DEMO_SEED = 7
 DEMO_ROWS_PER_DAY = 150
 DEMO_ADMIN_EMAIL = "admin@demo.example"
+SUMMARY_COLUMNS = (
+    "month",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "requests",
+)
 
 
 @app.command("fake-anthropic")
@@ -74,7 +83,12 @@ def demo(
             costs = reports.query_cost(
                 conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",))
             )
-        render_records([r.as_json() for r in report.rows], "table", title="Usage by month and model")
+        render_records(
+            [r.as_json() for r in report.rows],
+            "table",
+            title="Usage by month and model (tokens)",
+            columns=SUMMARY_COLUMNS,
+        )
         render_records([r.as_json() for r in costs.rows], "table", title="Reported cost by month")
         console.print(f"Database: [bold]{actx.settings.resolved_database_url()}[/bold]")
         if serve:

@@ -16,7 +16,8 @@ from rich.table import Table
 __all__ = ["console", "err_console", "render_records", "sync_progress"]
 
 # soft_wrap: messages stay on one line when piped, so scripts can grep them.
-console = Console(soft_wrap=True)
+# Piped output gets a wide page rather than Rich's 80 columns, so tables stay readable in logs.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
@@ -28,26 +29,35 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render_records(records: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None) -> None:
-    """Print a list of flat dicts as a table, JSON (a list of objects) or CSV, in the given key order."""
+def render_records(
+    records: Sequence[dict[str, Any]],
+    fmt: str,
+    *,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Print a list of flat dicts as a table, JSON (a list of objects) or CSV, in the given key order.
+
+    `columns` narrows a table to the columns named (JSON and CSV always carry every key)."""
     if fmt == "json":
         sys.stdout.write(json.dumps(list(records), indent=2, default=str) + "\n")
         return
-    columns = list(records[0].keys()) if records else []
+    keys = list(records[0].keys()) if records else []
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(sys.stdout, fieldnames=keys, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
         return
     if not records:
         console.print("[dim]No rows.[/dim]")
         return
+    shown = [c for c in columns if c in records[0]] if columns else keys
     table = Table(title=title, show_lines=False)
-    for column in columns:
+    for column in shown:
         numeric = isinstance(records[0].get(column), int) or column.endswith("_usd")
         table.add_column(column, justify="right" if numeric else "left")
     for record in records:
-        table.add_row(*(_cell(record.get(c)) for c in columns))
+        table.add_row(*(_cell(record.get(c)) for c in shown))
     console.print(table)
 
 
