@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup test lint demo bench browser-deps clean
+.PHONY: setup test lint demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/bench_sync.py
+	$(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

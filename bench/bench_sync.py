@@ -54,11 +54,25 @@ def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int]:
     data_calls = 0
     for window in windows:
         grain = Counter(
-            (r.day, r.dims.workspace_id, r.dims.api_key_id, r.dims.model, r.dims.service_tier, r.dims.context_window)
+            (
+                r.day,
+                r.dims.workspace_id,
+                r.dims.api_key_id,
+                r.dims.model,
+                r.dims.service_tier,
+                r.dims.context_window,
+            )
             for r in fake.truth_usage(window.start, window.end)
         )
         cost_grain = Counter(
-            (r.day, r.dims.workspace_id, r.dims.api_key_id, r.dims.model, r.dims.service_tier, r.dims.context_window)
+            (
+                r.day,
+                r.dims.workspace_id,
+                r.dims.api_key_id,
+                r.dims.model,
+                r.dims.service_tier,
+                r.dims.context_window,
+            )
             for r in fake.truth_cost(window.start, window.end)
         )
         data_calls += max(1, math.ceil(len(grain) / 1000)) + max(1, math.ceil(len(cost_grain) / 1000))
@@ -74,8 +88,16 @@ def main() -> None:
     port = _free_port()
     bin_dir = Path(sys.executable).parent
     fake = subprocess.Popen(
-        [str(bin_dir / "usageledger"), "fake-anthropic", "--port", str(port), "--seed", str(SEED),
-         "--rows-per-day", str(args.rows_per_day)],
+        [
+            str(bin_dir / "usageledger"),
+            "fake-anthropic",
+            "--port",
+            str(port),
+            "--seed",
+            str(SEED),
+            "--rows-per-day",
+            str(args.rows_per_day),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -113,18 +135,21 @@ def main() -> None:
         fake.wait()
 
     data_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
-    directory_calls = 1 + 2 + 3  # /me + the connect probe's usage page (analytics) + workspaces, api_keys, users
-    minimum = data_calls + check_calls
+    directory_calls = 3  # workspaces, api_keys, users: one page of up to 1,000 each
+    minimum = data_calls + check_calls + directory_calls
     stored = usage_rows + cost_rows
-    print(f"organization: {args.rows_per_day} group rows/day, {days} days, {windows} windows of <= 31 days")
+    verdict = "== minimum" if api_calls == minimum else f"NOT minimum ({api_calls - minimum:+})"
+    print(
+        f"organization: {usage_rows / days:,.0f} group rows/day, {days} days, {windows} windows of <= 31 days"
+    )
     print(f"rows stored: {usage_rows:,} usage + {cost_rows:,} cost = {stored:,}")
-    print(f"API calls of the sync: {api_calls:,}; minimum the limits allow: {data_calls:,} data pages "
-          f"+ {check_calls} total checks = {minimum:,} ({'== minimum' if api_calls - 3 == minimum else 'NOT minimum'}; "
-          f"plus 3 directory calls)")
+    print(
+        f"API calls of the backfill: {api_calls:,}; minimum the limits allow: {data_calls:,} data pages "
+        f"+ {check_calls} total checks + {directory_calls} directory = {minimum:,} ({verdict})"
+    )
     print(f"wall time (connect + backfill, process start included): {wall:.1f} s")
-    print(f"rows/s stored: {stored / wall:,.0f}")
+    print(f"rows/s stored: {stored / wall:,.0f} (usage rows alone: {usage_rows / wall:,.0f})")
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
-    _ = directory_calls
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def _fill(engine, rows_per_day: int) -> tuple[int, int]:
             writer.finish()
             store.set_cursor(conn, connection_id, window.end)
     with engine.begin() as conn:
-        store.update_sync_run(conn, run_id, status="succeeded", finished_at=dt.datetime.now(dt.UTC), days_done=365)
+        store.update_sync_run(
+            conn, run_id, status="succeeded", finished_at=dt.datetime.now(dt.UTC), days_done=365
+        )
         store.update_connection(conn, connection_id, state="connected")
     return tenant_id, connection_id
 
@@ -82,17 +84,27 @@ def main() -> None:
         tenant_id, connection_id = _fill(engine, args.rows_per_day)
         with engine.connect() as conn:
             usage_rows = store.get_connection(conn, connection_id).rows_stored
-        print(f"filled {usage_rows:,} usage rows (and as many cost rows) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"filled {usage_rows:,} usage rows (and as many cost rows) in {time.perf_counter() - started:.1f} s"
+        )
         with engine.begin() as conn:
             accounts.create_user(conn, tenant_id, "bench@example.com", "bench-password-123", "admin")
             user = accounts.authenticate_user(conn, "bench@example.com", "bench-password-123")
             assert user is not None
-            token = accounts.create_access_token(conn, tenant_id=tenant_id, user_id=user.id, name="bench").token
+            token = accounts.create_access_token(
+                conn, tenant_id=tenant_id, user_id=user.id, name="bench"
+            ).token
         app = create_app(settings, engine)
         with TestClient(app, headers={"authorization": f"Bearer {token}"}) as api:
             for label, url in [
-                ("usage API, default (date × model, 1 year)", f"/api/v1/usage?connection_id={connection_id}&limit=100"),
-                ("usage API, month × workspace", f"/api/v1/usage?connection_id={connection_id}&group_by=month,workspace"),
+                (
+                    "usage API, default (date × model, 1 year)",
+                    f"/api/v1/usage?connection_id={connection_id}&limit=100",
+                ),
+                (
+                    "usage API, month × workspace",
+                    f"/api/v1/usage?connection_id={connection_id}&group_by=month,workspace",
+                ),
                 ("cost API, date", f"/api/v1/cost?connection_id={connection_id}&group_by=date&limit=100"),
             ]:
                 median, size = _median_ms(api, url, args.repeat)
@@ -100,8 +112,13 @@ def main() -> None:
         with TestClient(app) as browser:
             page = browser.get("/login")
             csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            browser.post("/login", data={"email": "bench@example.com", "password": "bench-password-123", "csrf_token": csrf})
-            median, size = _median_ms(browser, f"/settings/integrations/connections/{connection_id}", args.repeat)
+            browser.post(
+                "/login",
+                data={"email": "bench@example.com", "password": "bench-password-123", "csrf_token": csrf},
+            )
+            median, size = _median_ms(
+                browser, f"/settings/integrations/connections/{connection_id}", args.repeat
+            )
             print(f"detail page (chart, totals, first table page): median {median:.0f} ms ({size:,} bytes)")
         engine.dispose()
 

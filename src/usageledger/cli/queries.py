@@ -55,6 +55,24 @@ def _query(
     )
 
 
+def _render_report(
+    ctx: typer.Context,
+    kind: str,
+    connection: int | None,
+    since: str | None,
+    until: str | None,
+    group_by: str,
+    fmt: str,
+) -> None:
+    actx: AppContext = ctx.ensure_object(AppContext)
+    fmt = _format(fmt)
+    query = _query(actx, connection, since, until, group_by)
+    run = reports.query_usage if kind == "usage" else reports.query_cost
+    with actx.engine.connect() as conn:
+        report = run(conn, query)
+    render_records([row.as_json() for row in report.rows], fmt, title=kind.capitalize())
+
+
 @app.command()
 def usage(
     ctx: typer.Context,
@@ -65,11 +83,7 @@ def usage(
     fmt: FormatOpt = "table",
 ) -> None:
     """Token usage per group: uncached input, output, cache reads and writes (5m, 1h), requests."""
-    actx: AppContext = ctx.ensure_object(AppContext)
-    query = _query(actx, connection, since, until, group_by)
-    with actx.engine.connect() as conn:
-        report = reports.query_usage(conn, query)
-    render_records([row.as_json() for row in report.rows], _format(fmt), title="Usage")
+    _render_report(ctx, "usage", connection, since, until, group_by, fmt)
 
 
 @app.command()
@@ -82,11 +96,7 @@ def cost(
     fmt: FormatOpt = "table",
 ) -> None:
     """Reported cost per group, in US dollars (amount after discounts, and list amount)."""
-    actx: AppContext = ctx.ensure_object(AppContext)
-    query = _query(actx, connection, since, until, group_by)
-    with actx.engine.connect() as conn:
-        report = reports.query_cost(conn, query)
-    render_records([row.as_json() for row in report.rows], _format(fmt), title="Cost")
+    _render_report(ctx, "cost", connection, since, until, group_by, fmt)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
-from usageledger.reports import UsageQuery
+from usageledger.reports import FILTER_FIELDS, UsageQuery
 
 __all__ = [
     "DEFAULT_GROUP_BY",
@@ -25,14 +25,6 @@ __all__ = [
 ]
 
 DEFAULT_GROUP_BY: tuple[str, ...] = ("date", "model")
-FILTER_FIELDS: tuple[str, ...] = (
-    "organization",
-    "workspace",
-    "api_key",
-    "model",
-    "service_tier",
-    "context_window",
-)
 MAX_LIMIT = 10_000
 MAX_ID = 2**31 - 1
 
