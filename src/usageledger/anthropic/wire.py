@@ -105,15 +105,16 @@ def _count(value: Any, name: str, what: str) -> int:
 
 
 def _dims(group: dict[str, Any], organization_id: str | None) -> Dimensions:
+    get = group.get  # positional construction: this runs once per row of a year of pages
     return Dimensions(
-        organization_id=group.get("organization_id") or organization_id,
-        workspace_id=group.get("workspace_id"),
-        api_key_id=group.get("api_key_id"),
-        model=group.get("model"),
-        service_tier=group.get("service_tier"),
-        context_window=group.get("context_window"),
-        inference_geo=group.get("inference_geo"),
-        speed=group.get("speed"),
+        get("organization_id") or organization_id,
+        get("workspace_id"),
+        get("api_key_id"),
+        get("model"),
+        get("service_tier"),
+        get("context_window"),
+        get("inference_geo"),
+        get("speed"),
     )
 
 
@@ -121,19 +122,15 @@ def _usage_record(day: dt.date, dims: Dimensions, usage: dict[str, Any], what: s
     cache = usage["cache_creation"]
     requests = usage.get("requests")
     return UsageRecord(
-        day=day,
-        dims=dims,
-        uncached_input_tokens=_count(usage["uncached_input_tokens"], "uncached_input_tokens", what),
-        output_tokens=_count(usage["output_tokens"], "output_tokens", what),
-        cache_read_input_tokens=_count(usage["cache_read_input_tokens"], "cache_read_input_tokens", what),
-        cache_creation_5m_input_tokens=_count(
-            cache["ephemeral_5m_input_tokens"], "ephemeral_5m_input_tokens", what
-        ),
-        cache_creation_1h_input_tokens=_count(
-            cache["ephemeral_1h_input_tokens"], "ephemeral_1h_input_tokens", what
-        ),
-        requests=None if requests is None else _count(requests, "requests", what),
-        web_search_requests=(usage.get("server_tool_use") or {}).get("web_search_requests", 0),
+        day,
+        dims,
+        _count(usage["uncached_input_tokens"], "uncached_input_tokens", what),
+        _count(usage["output_tokens"], "output_tokens", what),
+        _count(usage["cache_read_input_tokens"], "cache_read_input_tokens", what),
+        _count(cache["ephemeral_5m_input_tokens"], "ephemeral_5m_input_tokens", what),
+        _count(cache["ephemeral_1h_input_tokens"], "ephemeral_1h_input_tokens", what),
+        None if requests is None else _count(requests, "requests", what),
+        (usage.get("server_tool_use") or {}).get("web_search_requests", 0),
     )
 
 
