@@ -22,6 +22,10 @@ app.add_typer(admin_app, name="admin")
 DEMO_SEED = 7
 DEMO_ROWS_PER_DAY = 150
 DEMO_ADMIN_EMAIL = "admin@demo.example"
+SECOND_ORG_NAME = "Globex Fake Labs"
+SECOND_DEMO_KEY = (
+    "sk-ant-admin01-fake-demo-key-second-org-000000000000"  # a fake key, served by the fake only
+)
 SUMMARY_COLUMNS = (
     "month",
     "model",
@@ -54,7 +58,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
 ) -> None:
     """The whole journey offline: fake organization, connect, backfill, summary, then the web app."""
-    from ..fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
+    from ..fake import FAKE_ADMIN_KEY, FakeOrganization, FakeOrganizations, serve_in_thread
 
     actx: AppContext = ctx.ensure_object(AppContext)
     home = actx.settings.home / "demo"
@@ -62,7 +66,14 @@ def demo(
         shutil.rmtree(home)  # the demo always starts from a fresh organization and database
     home.mkdir(parents=True)
     fake = FakeOrganization(seed=DEMO_SEED, rows_per_day=DEMO_ROWS_PER_DAY)
-    with serve_in_thread(fake) as running:
+    # A second organization behind the same fake API, for trying the connect flow in the browser.
+    second = FakeOrganization(
+        seed=DEMO_SEED + 1,
+        rows_per_day=DEMO_ROWS_PER_DAY // 2,
+        name=SECOND_ORG_NAME,
+        admin_key=SECOND_DEMO_KEY,
+    )
+    with serve_in_thread(FakeOrganizations(fake, second)) as running:
         actx.settings = actx.settings.model_copy(
             update={"home": home, "database_url": None, "anthropic_base_url": running.url}
         )
@@ -93,6 +104,10 @@ def demo(
         console.print(f"Database: [bold]{actx.settings.resolved_database_url()}[/bold]")
         if serve:
             _serve_demo(actx, port)
+        else:
+            console.print(
+                f"Start the web app with `usageledger serve` and USAGELEDGER_HOME={home} to browse it."
+            )
 
 
 def _serve_demo(actx: AppContext, port: int) -> None:
@@ -103,6 +118,10 @@ def _serve_demo(actx: AppContext, port: int) -> None:
         accounts.create_user(conn, actx.tenant_id(), DEMO_ADMIN_EMAIL, password, "admin")
     console.print(
         f"Web app: [bold]http://127.0.0.1:{port}[/bold] — sign in as {DEMO_ADMIN_EMAIL} / {password} (Ctrl-C stops)."
+    )
+    console.print(
+        f"To try the connect flow, open Integrations → Anthropic → Connect and paste the second demo "
+        f"organization's (fake) Admin key: {SECOND_DEMO_KEY}"
     )
     _run_web(actx, "127.0.0.1", port)
 

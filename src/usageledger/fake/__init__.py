@@ -13,6 +13,7 @@ from .faults import FAULT_KINDS, Fault, FaultPlan
 from .generator import FAKE_ADMIN_KEY, KEY_KINDS, CallCounter, FakeOrganization
 from .params import ApiError
 from .server import RunningFake, serve_forever, serve_in_thread
+from .several import FakeOrganizations
 
 __all__ = [
     "FAKE_ADMIN_KEY",
@@ -21,6 +22,7 @@ __all__ = [
     "ApiError",
     "CallCounter",
     "FakeOrganization",
+    "FakeOrganizations",
     "Fault",
     "FaultPlan",
     "RunningFake",

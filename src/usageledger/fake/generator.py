@@ -62,7 +62,15 @@ class _ComboInfo:
 class FakeOrganization:
     """A deterministic organization: directory, daily usage and cost, revisions, keys, faults, calls."""
 
-    def __init__(self, seed: int = 7, rows_per_day: int = 120, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        seed: int = 7,
+        rows_per_day: int = 120,
+        today: dt.date | None = None,
+        *,
+        name: str | None = None,
+        admin_key: str = FAKE_ADMIN_KEY,
+    ) -> None:
         if rows_per_day < 1:
             raise ValueError("rows_per_day must be at least 1")
         self.seed = seed
@@ -70,13 +78,15 @@ class FakeOrganization:
         self._today = today
         self.faults = FaultPlan()
         self.calls = CallCounter()
-        self.keys: dict[str, str] = {FAKE_ADMIN_KEY: "admin"}
+        self.keys: dict[str, str] = {admin_key: "admin"}
         self._lock = threading.Lock()
         self._days: OrderedDict[tuple[dt.date, int], list[Row]] = OrderedDict()
         self._revisions: dict[dt.date, int] = {}
         self.revision = 0  # bumps on every revise_days, so cached query results go stale
         built = build_directory(Random(seed), rows_per_day)
-        self.organization: Organization = built.organization
+        self.organization: Organization = (
+            Organization(id=built.organization.id, name=name) if name else built.organization
+        )
         self.directory: Directory = built.directory
         self.fake_keys: list[FakeKey] = built.keys
         self.workspaces: list[FakeWorkspace] = built.workspaces

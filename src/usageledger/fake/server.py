@@ -9,6 +9,7 @@ from types import TracebackType
 import uvicorn
 
 from .generator import FakeOrganization
+from .several import FakeOrganizations
 
 __all__ = ["RunningFake", "serve_forever", "serve_in_thread"]
 
@@ -17,7 +18,11 @@ class RunningFake:
     """A fake served on loopback; `url` is its base URL. Stop it with `stop()` or a `with` block."""
 
     def __init__(
-        self, fake: FakeOrganization, server: uvicorn.Server, thread: threading.Thread, url: str
+        self,
+        fake: FakeOrganization | FakeOrganizations,
+        server: uvicorn.Server,
+        thread: threading.Thread,
+        url: str,
     ) -> None:
         self.fake = fake
         self.url = url
@@ -37,7 +42,7 @@ class RunningFake:
         self.stop()
 
 
-def _config(fake: FakeOrganization, host: str, port: int) -> uvicorn.Config:
+def _config(fake: FakeOrganization | FakeOrganizations, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
         fake.app,
         host=host,
@@ -51,7 +56,10 @@ def _config(fake: FakeOrganization, host: str, port: int) -> uvicorn.Config:
 
 
 def serve_in_thread(
-    fake: FakeOrganization, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0
+    fake: FakeOrganization | FakeOrganizations,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    startup_timeout: float = 10.0,
 ) -> RunningFake:
     """Start uvicorn in a daemon thread (port 0 picks a free port) and wait until it listens."""
     server = uvicorn.Server(_config(fake, host, port))
