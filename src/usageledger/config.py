@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=4, ge=0, le=10, description="Retries of a failed API call (429/5xx).")
     request_timeout: float = Field(default=60.0, gt=0, description="Seconds before one API call times out.")
     page_limit: int = Field(default=1000, ge=1, le=1000, description="Rows per analytics page.")
+    sync_interval_hours: float = Field(
+        default=6.0, ge=0, description="`serve` syncs every connection this often (0: only on demand)."
+    )
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
     session_secret: SecretStr | None = Field(default=None, description="Signs session cookies.")

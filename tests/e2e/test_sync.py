@@ -328,3 +328,16 @@ def test_a_second_sync_of_a_running_connection_says_it_is_running(cli, connected
     result = cli("sync", str(connected))
     assert result.exit_code == 7
     assert "already running" in result.err
+
+
+def test_rotate_key_reseals_with_the_newest_key_and_syncs_still_work(cli, cli_env, monkeypatch, connected):
+    """With a new key first in USAGELEDGER_SECRET_KEY, rotate-key re-seals; then the old key can go."""
+    from cryptography.fernet import Fernet
+
+    new_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("USAGELEDGER_SECRET_KEY", f"{new_key},{cli_env['USAGELEDGER_SECRET_KEY']}")
+    result = cli("rotate-key")
+    assert result.exit_code == 0, result.err
+    assert "Re-sealed 1 stored key" in result.out
+    monkeypatch.setenv("USAGELEDGER_SECRET_KEY", new_key)
+    assert cli("sync").exit_code == 0

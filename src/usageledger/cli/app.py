@@ -154,3 +154,18 @@ def disconnect_command(
         "[yellow]Reminder:[/yellow] revoke the key in the Anthropic Console (Settings → Admin keys) "
         "to remove provider-side access too."
     )
+
+
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Re-seal every stored admin key with the newest key-encryption key.
+
+    Put the new key first in USAGELEDGER_SECRET_KEY (comma-separated, newest first), run this, then drop
+    the old key from the list.
+    """
+    actx = _ctx(ctx)
+    vault = store.Vault.from_settings(actx.settings)
+    with actx.engine.begin() as conn:
+        changed = store.rotate_credentials(conn, vault)
+    store.checkpoint(actx.engine)
+    console.print(f"Re-sealed {changed} stored key(s) with key-encryption key {vault.kek_id}.")

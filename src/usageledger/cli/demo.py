@@ -131,7 +131,13 @@ def _run_web(actx: AppContext, host: str, port: int) -> None:
 
     from ..web import create_app
 
-    uvicorn.run(create_app(actx.settings, actx.engine), host=host, port=port, log_level="warning")
+    app = create_app(actx.settings, actx.engine)
+    syncs = app.state.services.syncs
+    syncs.schedule(actx.settings.sync_interval_hours * 3600)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        syncs.stop()
 
 
 @app.command()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 
 from sqlalchemy.engine import Engine
 
+from .. import store
 from ..config import Settings
 from ..errors import UsageLedgerError
 from .engine import run_sync
@@ -17,13 +19,18 @@ log = logging.getLogger(__name__)
 
 
 class BackgroundSyncs:
-    """Start syncs without waiting; failures are already in the event log, so they are only logged here."""
+    """Start syncs without waiting, now or on a schedule (the in-process scheduler of `serve`).
+
+    Failures are already in the event log, so they are only logged here. On several processes the
+    store's per-connection lock keeps one sync per connection; a busy connection is skipped.
+    """
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._settings = settings
         self._engine = engine
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def start(self, connection_id: int, trigger: str = "manual") -> bool:
         """Start a sync of the connection; False when one is already running in this process."""
@@ -41,6 +48,38 @@ class BackgroundSyncs:
     def is_running(self, connection_id: int) -> bool:
         thread = self._threads.get(connection_id)
         return thread is not None and thread.is_alive()
+
+    def start_due(self, max_age_seconds: float, trigger: str = "scheduled") -> list[int]:
+        """Start a sync of every connection with a key whose last sync is older than `max_age_seconds`."""
+        due_before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=max_age_seconds)
+        with self._engine.connect() as conn:
+            ids = [
+                c.id
+                for c in store.list_connections(conn)
+                if c.state != "disconnected"
+                and (c.last_sync_started_at is None or c.last_sync_started_at <= due_before)
+            ]
+        return [connection_id for connection_id in ids if self.start(connection_id, trigger)]
+
+    def schedule(self, interval_seconds: float) -> threading.Thread | None:
+        """Keep every connection synced at most `interval_seconds` ago, until `stop()` (0 disables)."""
+        if interval_seconds <= 0:
+            return None
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    self.start_due(interval_seconds)
+                except Exception:  # a database hiccup must not end the schedule
+                    log.exception("scheduled sync could not start")
+                self._stop.wait(min(interval_seconds, 60.0))
+
+        thread = threading.Thread(target=loop, name="sync-scheduler", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
 
     def join(self, timeout: float | None = None) -> None:
         for thread in list(self._threads.values()):
