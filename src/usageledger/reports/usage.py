@@ -1,7 +1,7 @@
-"""One read model for every rendering: CLI tables, web pages, the JSON API and exports.
+"""Usage and cost queries, the read model behind every rendering.
 
-Grouping, filtering, sorting, paging and totals all happen in SQL over the natural-key index
-(connection_id, day, …). Stored '' dimensions come back as None. Money is summed as exact integer
+Grouping, filtering, sorting, paging and totals all happen in SQL, on the smallest table holding every
+field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored '' dimensions come back as None. Money is summed as exact integer
 micro-cents and returned as Decimal dollars; JSON renders it as a string with `USD_DECIMALS` places.
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
-from usageledger.store.connections import ConnectionRow, get_connection, list_connections, list_sync_runs
+from usageledger.store.connections import get_connection
 from usageledger.store.rollups import table_for
-from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections, credentials
+from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
 from usageledger.store.tables import usage_rows as usage_table
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "FILTER_FIELDS",
     "USAGE_METRICS_JSON",
     "USD_DECIMALS",
-    "ConnectionStatus",
     "CostReport",
     "CostRow",
     "UsageQuery",
@@ -36,7 +35,6 @@ __all__ = [
     "daily_series",
     "query_cost",
     "query_usage",
-    "status_report",
 ]
 
 USD_DECIMALS = 8  # exact: amounts are stored in micro-cents (1e-8 USD)
@@ -421,66 +419,3 @@ def daily_series(
     zero: int | Decimal = Decimal(0) if metric in COST_METRICS else 0
     span = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     return {model: [(day, days.get(day, zero)) for day in span] for model, days in sorted(found.items())}
-
-
-# --- connection status --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionStatus:
-    """Everything `usageledger status` and the connections page show about one connection."""
-
-    connection: ConnectionRow
-    has_credential: bool
-    sync_running: bool
-    last_run_status: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        c = self.connection
-
-        def iso(value: dt.date | dt.datetime | None) -> str | None:
-            return value.isoformat() if value is not None else None
-
-        return {
-            "id": c.id,
-            "name": c.name,
-            "provider": c.provider,
-            "organization_id": c.organization_id,
-            "organization_name": c.organization_name,
-            "state": c.state,
-            "source": c.source,
-            "key_hint": c.key_hint,
-            "has_credential": self.has_credential,
-            "sync_running": self.sync_running,
-            "last_sync_status": self.last_run_status,
-            "last_sync_started_at": iso(c.last_sync_started_at),
-            "last_sync_finished_at": iso(c.last_sync_finished_at),
-            "last_sync_succeeded_at": iso(c.last_sync_succeeded_at),
-            "last_error": c.last_error,
-            "data_refreshed_at": iso(c.data_refreshed_at),
-            "rows_stored": c.rows_stored,
-            "cost_rows_stored": c.cost_rows_stored,
-            "first_day": iso(c.first_day),
-            "last_day": iso(c.last_day),
-            "cursor_date": iso(c.cursor_date),
-        }
-
-
-def status_report(conn: Connection, tenant_id: int | None = None) -> list[ConnectionStatus]:
-    """Status of every connection (of one tenant, when given), oldest first."""
-    rows = list_connections(conn, tenant_id)
-    sealed = {cid for (cid,) in conn.execute(select(credentials.c.connection_id))}
-    now = dt.datetime.now(dt.UTC)
-    out = []
-    for row in rows:
-        runs = list_sync_runs(conn, row.id, limit=1)
-        out.append(
-            ConnectionStatus(
-                connection=row,
-                has_credential=row.id in sealed,
-                sync_running=row.lock_owner is not None
-                and (row.lock_expires_at is None or row.lock_expires_at > now),
-                last_run_status=runs[0].status if runs else None,
-            )
-        )
-    return out
