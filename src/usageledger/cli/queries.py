@@ -70,7 +70,9 @@ def _render_report(
     run = reports.query_usage if kind == "usage" else reports.query_cost
     with actx.engine.connect() as conn:
         report = run(conn, query)
-    render_records([row.as_json() for row in report.rows], fmt, title=kind.capitalize())
+    # Tables show names beside ids; JSON and CSV keep exactly the documented keys.
+    names = fmt == "table"
+    render_records([row.as_json(names) for row in report.rows], fmt, title=kind.capitalize())
 
 
 @app.command()

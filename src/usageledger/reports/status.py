@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from usageledger.store.connections import ConnectionRow, list_connections, list_sync_runs
+from usageledger.store.locks import lock_is_held
 from usageledger.store.tables import credentials
 
 __all__ = ["ConnectionStatus", "status_report"]
@@ -23,6 +24,19 @@ class ConnectionStatus:
     sync_running: bool
     last_run_status: str | None
 
+    @property
+    def state(self) -> str:
+        """The stored state, except that a sync whose process stopped shows as `error`, not `syncing`."""
+        if self.connection.state == "syncing" and not self.sync_running:
+            return "error"
+        return self.connection.state
+
+    @property
+    def last_error(self) -> str | None:
+        if self.connection.state == "syncing" and not self.sync_running:
+            return "The last sync was interrupted before it finished. Run `usageledger sync` (or Sync now) to resume."
+        return self.connection.last_error
+
     def as_json(self) -> dict[str, Any]:
         c = self.connection
 
@@ -35,7 +49,7 @@ class ConnectionStatus:
             "provider": c.provider,
             "organization_id": c.organization_id,
             "organization_name": c.organization_name,
-            "state": c.state,
+            "state": self.state,
             "source": c.source,
             "key_hint": c.key_hint,
             "has_credential": self.has_credential,
@@ -44,7 +58,7 @@ class ConnectionStatus:
             "last_sync_started_at": iso(c.last_sync_started_at),
             "last_sync_finished_at": iso(c.last_sync_finished_at),
             "last_sync_succeeded_at": iso(c.last_sync_succeeded_at),
-            "last_error": c.last_error,
+            "last_error": self.last_error,
             "data_refreshed_at": iso(c.data_refreshed_at),
             "rows_stored": c.rows_stored,
             "cost_rows_stored": c.cost_rows_stored,
@@ -66,8 +80,7 @@ def status_report(conn: Connection, tenant_id: int | None = None) -> list[Connec
             ConnectionStatus(
                 connection=row,
                 has_credential=row.id in sealed,
-                sync_running=row.lock_owner is not None
-                and (row.lock_expires_at is None or row.lock_expires_at > now),
+                sync_running=lock_is_held(row.lock_owner, row.lock_expires_at, now),
                 last_run_status=runs[0].status if runs else None,
             )
         )

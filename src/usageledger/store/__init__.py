@@ -27,7 +27,8 @@ from usageledger.store.connections import (
     upsert_directory,
 )
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
-from usageledger.store.locks import lock_owner_id
+from usageledger.store.locks import lock_is_held, lock_owner_id
+from usageledger.store.runs import fail_interrupted_runs
 from usageledger.store.upsert import WindowResult, WindowWriter, cents_to_microcents
 from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
@@ -45,6 +46,7 @@ __all__ = [
     "create_engine_for",
     "delete_credential",
     "ensure_default_tenant",
+    "fail_interrupted_runs",
     "get_connection",
     "insert_connection",
     "key_hint",
@@ -52,6 +54,7 @@ __all__ = [
     "list_events",
     "list_sync_runs",
     "load_credential",
+    "lock_is_held",
     "lock_owner_id",
     "migrate",
     "purge_usage",

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, or_, select, update
 from usageledger.errors import NotFoundError
 from usageledger.store.tables import connections
 
-__all__ = ["acquire_sync_lock", "lock_owner_id", "release_sync_lock", "renew_sync_lock"]
+__all__ = ["acquire_sync_lock", "lock_is_held", "lock_owner_id", "release_sync_lock", "renew_sync_lock"]
 
 
 def lock_owner_id() -> str:
@@ -42,6 +42,15 @@ def _owner_is_dead(owner: str) -> bool:
     except PermissionError:  # exists, belongs to someone else
         return False
     return False
+
+
+def lock_is_held(owner: str | None, expires_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a sync lease is held by someone who may still be working (not expired, not a dead pid here)."""
+    if owner is None:
+        return False
+    if expires_at is not None and expires_at <= now:
+        return False
+    return not _owner_is_dead(owner)
 
 
 def acquire_sync_lock(conn: Connection, connection_id: int, owner: str, ttl_seconds: float) -> bool:

@@ -16,6 +16,7 @@ __all__ = [
     "EventRow",
     "SyncRunRow",
     "add_event",
+    "fail_interrupted_runs",
     "list_events",
     "list_sync_runs",
     "start_sync_run",
@@ -142,6 +143,25 @@ def start_sync_run(
         update(connections).where(connections.c.id == connection_id).values(last_sync_started_at=now)
     )
     return int(result.inserted_primary_key[0])
+
+
+def fail_interrupted_runs(conn: Connection, connection_id: int, except_run_id: int) -> int:
+    """Mark runs still 'running' from a process that stopped (killed, crashed) as failed; returns how many.
+
+    Only call this while holding the connection's sync lock: then no other run can be alive."""
+    return conn.execute(
+        update(sync_runs)
+        .where(
+            sync_runs.c.connection_id == connection_id,
+            sync_runs.c.status == "running",
+            sync_runs.c.id != except_run_id,
+        )
+        .values(
+            status="failed",
+            finished_at=dt.datetime.now(dt.UTC),
+            error="Interrupted: the process running this sync stopped; a later sync resumed from the cursor.",
+        )
+    ).rowcount
 
 
 def update_sync_run(conn: Connection, run_id: int, **values: Any) -> None:

@@ -91,6 +91,16 @@ def run_sync(
             span[1] if span else None,
             days_total,
         )
+        if store.fail_interrupted_runs(conn, connection_id, run_id):
+            store.add_event(
+                conn,
+                tenant_id=connection.tenant_id,
+                connection_id=connection_id,
+                kind="sync_failed",
+                level="warning",
+                message="An earlier sync was interrupted (its process stopped); this one resumes from the last "
+                "committed day, so nothing is lost or counted twice.",
+            )
         store.update_connection(conn, connection_id, state="syncing", last_sync_started_at=now)
         store.add_event(
             conn,

@@ -98,7 +98,7 @@ def detail(
             page=page,
         )
     running = services.syncs.is_running(connection_id) or (
-        view.latest_run is not None and view.latest_run.status == "running"
+        view.sync_alive and view.latest_run is not None and view.latest_run.status == "running"
     )
     return render(
         request,

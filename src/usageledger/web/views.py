@@ -6,6 +6,7 @@ Routes call one of these; none of them holds SQL (that lives in the store and th
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from usageledger.reports import daily_series, query_cost, query_usage, status_report
-from usageledger.store import get_connection, list_events, list_sync_runs
+from usageledger.store import get_connection, list_events, list_sync_runs, lock_is_held
 from usageledger.web.charts import render_stacked_bars
 from usageledger.web.params import UsageParams
 from usageledger.web.providers import PROVIDERS, Provider
@@ -166,6 +167,8 @@ class Trouble:
 @dataclass
 class DetailView:
     connection: Any
+    state: str  # the stored state, but `error` when a sync's process stopped mid-way
+    sync_alive: bool  # someone holds the sync lease and is alive
     latest_run: Any | None
     events: list[Any]
     rows: list[dict[str, Any]]
@@ -185,6 +188,8 @@ def build_detail(
     conn: Connection, *, tenant_id: int, connection_id: int, params: UsageParams, metric: str, page: int
 ) -> DetailView:
     connection = get_connection(conn, connection_id, tenant_id)
+    sync_alive = lock_is_held(connection.lock_owner, connection.lock_expires_at, dt.datetime.now(dt.UTC))
+    state = "error" if connection.state == "syncing" and not sync_alive else connection.state
     runs = list_sync_runs(conn, connection_id, 1)
     events = list_events(conn, tenant_id=tenant_id, connection_id=connection_id, limit=10)
     scoped = UsageParams(**{**params.__dict__, "connection_id": connection_id, "limit": PAGE_SIZE,
@@ -200,12 +205,14 @@ def build_detail(
     problems = [e for e in events if e.kind in _PROBLEM_KINDS]
     no_rows = usage.total_rows == 0 and connection.last_sync_succeeded_at is not None
     trouble = Trouble(
-        open=bool(connection.state == "error" or connection.last_error or no_rows or problems),
+        open=bool(state == "error" or connection.last_error or no_rows or problems),
         no_rows_in_range=no_rows,
         problem_events=problems,
     )
     return DetailView(
         connection=connection,
+        state=state,
+        sync_alive=sync_alive,
         latest_run=runs[0] if runs else None,
         events=events,
         rows=[_row_dict(r) for r in usage.rows],
