@@ -32,7 +32,7 @@ KEY_ENV = "ANTHROPIC_ADMIN_KEY"
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
-    return ctx.ensure_object(AppContext)  # type: ignore[no-any-return]
+    return ctx.ensure_object(AppContext)
 
 
 def read_admin_key(key_stdin: bool) -> str:

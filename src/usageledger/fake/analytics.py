@@ -190,7 +190,7 @@ class ResultCache:
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        result = (build(), {})
+        result: tuple[list[tuple[Any, ...]], dict[Any, str]] = (build(), {})
         with self._lock:
             self._entries[key] = result
             while len(self._entries) > self._size:
@@ -253,12 +253,13 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery) -> list[tuple[Any, ...]
 def _metric(q: AnalyticsQuery, order_by: str) -> Callable[[list[int]], int]:
     if q.kind == "cost":
         return itemgetter(7)  # amount and list_amount order alike (a fixed discount)
-    return {
+    metrics: dict[str, Callable[[list[int]], int]] = {
         "total_tokens": lambda m: m[0] + m[1] + m[2] + m[3] + m[4],
         "output_tokens": itemgetter(1),
         "requests": itemgetter(5),
         "uncached_input_tokens": itemgetter(0),
-    }[order_by]
+    }
+    return metrics[order_by]
 
 
 def _sort_key(q: AnalyticsQuery) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:

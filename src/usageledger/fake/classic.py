@@ -214,6 +214,7 @@ def build_cost_report(fake: FakeOrganization, params: QueryParams, betas: list[s
                 acc[(ws,)] = acc.get((ws,), 0) + row[15]
                 continue
             parts = components(row)
+            key: tuple[Any, ...]
             for i, units in enumerate(parts):
                 if not units:
                     continue

@@ -135,5 +135,5 @@ def list_users(fake: FakeOrganization, params: QueryParams) -> dict[str, Any]:
                 "role": user["role"],
                 "added_at": rfc3339(user["added_at"]),
             }
-        )  # type: ignore[arg-type]
+        )
     return _page(items, params)

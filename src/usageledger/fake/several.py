@@ -19,7 +19,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def _key_of(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
         if name == b"authorization" and value.lower().startswith(b"bearer "):
             return value[7:].decode("latin-1").strip()
         if name == b"x-api-key":

@@ -339,7 +339,9 @@ def _grouped_values(q: UsageQuery, row: dict[str, Any], names: dict[str, dict[st
 
 
 def _usage_values(sums: Mapping[str, Any]) -> dict[str, Any]:
-    out = {m: int(sums[m] or 0) for m in _usage_metric_exprs(usage_table) if m != "requests"}
+    out: dict[str, int | None] = {
+        m: int(sums[m] or 0) for m in _usage_metric_exprs(usage_table) if m != "requests"
+    }
     out["requests"] = None if sums["requests"] is None else int(sums["requests"])
     return out
 

@@ -126,7 +126,9 @@ def ensure_default_tenant(conn: Connection) -> int:
     if tenant_id is not None:
         return int(tenant_id)
     result = conn.execute(tenants.insert().values(name=DEFAULT_TENANT_NAME, created_at=_now()))
-    return int(result.inserted_primary_key[0])
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
 
 
 def insert_connection(
@@ -156,7 +158,9 @@ def insert_connection(
             created_at=_now(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
 
 
 def get_connection(conn: Connection, connection_id: int, tenant_id: int | None = None) -> ConnectionRow:

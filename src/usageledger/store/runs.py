@@ -85,7 +85,9 @@ def add_event(
             details=json.dumps(details, sort_keys=True, default=str) if details is not None else None,
         )
     )
-    return int(result.inserted_primary_key[0])
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
 
 
 def list_events(
@@ -142,7 +144,9 @@ def start_sync_run(
     conn.execute(
         update(connections).where(connections.c.id == connection_id).values(last_sync_started_at=now)
     )
-    return int(result.inserted_primary_key[0])
+    primary_key = result.inserted_primary_key
+    assert primary_key is not None
+    return int(primary_key[0])
 
 
 def fail_interrupted_runs(conn: Connection, connection_id: int, except_run_id: int) -> int:

@@ -170,12 +170,12 @@ def _sync_windows(
                 for item in fetched:
                     if item.kind == "usage":
                         _refuse_repeated_rows(item.records, seen["usage"], "usage")
-                        writer.write_usage(item.records)  # type: ignore[arg-type]
+                        writer.write_usage(item.records)
                         usage_sums.append(usage_totals(item.records))
                         refreshed_at = item.data_refreshed_at or refreshed_at
                     elif item.kind == "cost":
                         _refuse_repeated_rows(item.records, seen["cost"], "cost")
-                        writer.write_cost(item.records)  # type: ignore[arg-type]
+                        writer.write_cost(item.records)
                         cost_sum += sum((r.amount_cents for r in item.records), Decimal(0))
                     else:
                         assert item.totals is not None and item.window == window

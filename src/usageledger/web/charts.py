@@ -28,10 +28,12 @@ def _nice_ceiling(value: float) -> float:
         return 1.0
     exponent = math.floor(math.log10(value))
     fraction = value / 10**exponent
+    scale: float = 10**exponent  # int ** int is Any to mypy (a negative exponent gives a float)
     for step in (1, 2, 2.5, 5, 10):
         if fraction <= step:
-            return step * 10**exponent
-    return 10 ** (exponent + 1)  # pragma: no cover
+            return step * scale
+    ceiling: float = 10 ** (exponent + 1)  # pragma: no cover
+    return ceiling  # pragma: no cover
 
 
 def _label(value: float, money: bool) -> str:
@@ -43,7 +45,9 @@ def _label(value: float, money: bool) -> str:
     return f"{value:,.0f}"
 
 
-def _fold(series: Mapping[str, Sequence[tuple[dt.date, int | Decimal | float | None]]]) -> dict[str, dict]:
+def _fold(
+    series: Mapping[str, Sequence[tuple[dt.date, int | Decimal | float | None]]],
+) -> dict[str, dict[dt.date, float]]:
     """Top series by total, the rest folded into one 'other models' series."""
     totals = {name: sum(float(v or 0) for _, v in points) for name, points in series.items()}
     ranked = sorted(totals, key=lambda n: (-totals[n], n))
@@ -87,6 +91,7 @@ def render_stacked_bars(
         f'xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="system-ui, sans-serif">',
         f"<title>{label}</title>",
     ]
+    y: float
     for i, name in enumerate(folded):  # legend, four to a line
         x, y = left + (i % 4) * (plot_w / 4), 12 + 18 * (i // 4)
         parts.append(

@@ -76,7 +76,9 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "Invalid request — " + "; ".join(parts) if parts else "Invalid request."
 
 
-def _respond(request: Request, status: int, type_: str, message: str, headers: dict[str, str] | None = None):
+def _respond(
+    request: Request, status: int, type_: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if is_api_path(request.url.path):
         return JSONResponse(error_envelope(type_, message), status_code=status, headers=headers)
     from usageledger.web.templating import render_error

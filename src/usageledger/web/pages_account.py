@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from usageledger.errors import ConflictError, UsageError
 from usageledger.store.accounts import (
@@ -135,7 +135,9 @@ def logout(request: Request, form: CsrfForm) -> Response:
 # --- users and tokens (admins) --------------------------------------------------------------------------
 
 
-def _users_page(request: Request, services: ServicesDep, user: AdminUser, status: int = 200, **extra: object):
+def _users_page(
+    request: Request, services: ServicesDep, user: AdminUser, status: int = 200, **extra: object
+) -> HTMLResponse:
     with services.engine.connect() as conn:
         context = {
             "tenant": get_tenant(conn, user.tenant_id),
@@ -185,7 +187,9 @@ def add_token(request: Request, services: ServicesDep, user: AdminUser, form: Cs
 
 
 @router.post("/settings/tokens/{token_id}/delete")
-def revoke_token(request: Request, token_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm):
+def revoke_token(
+    request: Request, token_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
     with services.engine.begin() as conn:
         delete_access_token(conn, token_id, tenant_id=user.tenant_id)
     flash(request, "Token revoked; scripts using it now get 401.")

@@ -229,12 +229,16 @@ def build_detail(
     )
 
 
-def usage_rows_json(conn: Connection, tenant_id: int, params: UsageParams) -> tuple[list[dict], dict, int]:
+def usage_rows_json(
+    conn: Connection, tenant_id: int, params: UsageParams
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
     report = query_usage(conn, params.to_query(tenant_id))
     return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
 
 
-def cost_rows_json(conn: Connection, tenant_id: int, params: UsageParams) -> tuple[list[dict], dict, int]:
+def cost_rows_json(
+    conn: Connection, tenant_id: int, params: UsageParams
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
     report = query_cost(conn, params.to_query(tenant_id))
     return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
 
