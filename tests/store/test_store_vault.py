@@ -89,7 +89,7 @@ def test_rotation_reseals_every_credential_with_the_newest_key(engine: Engine, c
 @pytest.mark.parametrize(
     ("secret", "hint"),
     [
-        ("sk-ant-admin01-abcdefghijklmnopwxyz", "sk-ant-admin01-…wxyz"),
+        ("sk-ant-admin01-fake-test-key-abcdwxyz", "sk-ant-admin01-…wxyz"),
         ("sk-ant-api03-fake000000000000001234", "sk-ant-api03-…1234"),
         ("sk-ant-admin01-short", "sk-ant-admin01-…"),
         ("fake-other-secret-9876", "…9876"),

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
@@ -188,10 +188,15 @@ class CostRow(_Grouped):
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    rows: list[UsageRow]
-    totals: UsageRow
+RowT = TypeVar("RowT", UsageRow, CostRow)
+
+
+@dataclass(frozen=True)  # no slots: a slotted generic dataclass cannot be built through Report[Row](...)
+class Report(Generic[RowT]):
+    """One page of grouped rows, the totals over every row of the filtered set, and how many rows there are."""
+
+    rows: list[RowT]
+    totals: RowT
     total_rows: int
 
     def as_json(self, names: bool = False) -> dict[str, Any]:
@@ -202,18 +207,8 @@ class UsageReport:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class CostReport:
-    rows: list[CostRow]
-    totals: CostRow
-    total_rows: int
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        return {
-            "rows": [row.as_json(names) for row in self.rows],
-            "totals": self.totals.as_json(),
-            "total_rows": self.total_rows,
-        }
+UsageReport = Report[UsageRow]
+CostReport = Report[CostRow]
 
 
 def _usd_text(amount: Decimal) -> str:
