@@ -22,7 +22,7 @@ from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
 from ..models import Window
 from .credentials import open_admin_key
-from .events import record_error, record_rate_limits
+from .events import record_error, record_event, record_rate_limits
 from .planner import plan_range, plan_windows
 from .prefetch import iter_prefetched
 
@@ -92,23 +92,21 @@ def run_sync(
             days_total,
         )
         if store.fail_interrupted_runs(conn, connection_id, run_id):
-            store.add_event(
+            record_event(
                 conn,
-                tenant_id=connection.tenant_id,
-                connection_id=connection_id,
-                kind="sync_failed",
-                level="warning",
-                message="An earlier sync was interrupted (its process stopped); this one resumes from the last "
+                connection,
+                "sync_failed",
+                "warning",
+                "An earlier sync was interrupted (its process stopped); this one resumes from the last "
                 "committed day, so nothing is lost or counted twice.",
             )
         store.update_connection(conn, connection_id, state="syncing", last_sync_started_at=now)
-        store.add_event(
+        record_event(
             conn,
-            tenant_id=connection.tenant_id,
-            connection_id=connection_id,
-            kind="sync_started",
-            level="info",
-            message=(
+            connection,
+            "sync_started",
+            "info",
+            (
                 f"Sync started ({trigger}): {days_total} days from {span[0]} to {span[1] - dt.timedelta(days=1)}."
                 if span
                 else f"Sync started ({trigger}): nothing to fetch."
@@ -159,6 +157,7 @@ def _sync_windows(
     if progress:
         progress(0, days_total)
     # Pages are fetched a few ahead in a thread while this one writes; each window still commits alone.
+    cursor = connection.cursor_date  # ours alone while we hold the connection's sync lock
     fetched = iter_prefetched(_iter_fetches(source, windows))
     try:
         for window in windows:
@@ -184,13 +183,12 @@ def _sync_windows(
                 result = writer.finish()
                 _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
                 if result.revised or result.removed:
-                    store.add_event(
+                    record_event(
                         conn,
-                        tenant_id=connection.tenant_id,
-                        connection_id=connection_id,
-                        kind="late_data",
-                        level="info",
-                        message=(
+                        connection,
+                        "late_data",
+                        "info",
+                        (
                             f"Late data: {result.revised} rows revised and {result.removed} removed upstream "
                             f"between {window.start} and {window.end - dt.timedelta(days=1)}; the new numbers "
                             "replaced the old ones."
@@ -202,7 +200,9 @@ def _sync_windows(
                 usage_rows += result.usage_rows
                 cost_rows += result.cost_rows
                 revised += result.revised
-                _advance_cursor(conn, connection_id, window)
+                if _extends_cursor(cursor, window):
+                    cursor = window.end
+                    store.set_cursor(conn, connection_id, cursor)
                 store.update_sync_run(
                     conn,
                     run_id,
@@ -239,13 +239,12 @@ def _sync_windows(
         if refreshed_at is not None:
             values["data_refreshed_at"] = refreshed_at
         store.update_connection(conn, connection_id, **values)
-        store.add_event(
+        record_event(
             conn,
-            tenant_id=connection.tenant_id,
-            connection_id=connection_id,
-            kind="sync_finished",
-            level="info",
-            message=(
+            connection,
+            "sync_finished",
+            "info",
+            (
                 f"Sync finished: {days_done} days, {usage_rows} usage rows and {cost_rows} cost rows stored "
                 f"({revised} revised), {client.calls} API calls, {seconds:.1f} s."
             ),
@@ -284,11 +283,9 @@ def _refuse_repeated_rows(records: list[Any], seen: set[tuple[object, ...]], wha
         seen.add(key)
 
 
-def _advance_cursor(conn: Connection, connection_id: int, window: Window) -> None:
-    """Move the cursor to the window's end when the stored range stays contiguous."""
-    cursor = store.get_connection(conn, connection_id).cursor_date
-    if cursor is None or (cursor >= window.start and window.end > cursor):
-        store.set_cursor(conn, connection_id, window.end)
+def _extends_cursor(cursor: dt.date | None, window: Window) -> bool:
+    """Whether a committed window moves the cursor: only when the stored range stays contiguous."""
+    return cursor is None or (cursor >= window.start and window.end > cursor)
 
 
 def _check_totals(
@@ -309,13 +306,12 @@ def _check_totals(
     if abs(expected_amount - cost_sum) > Decimal("0.01"):
         problems.append(f"cost {cost_sum} vs {expected_amount} cents")
     if problems:
-        store.add_event(
+        record_event(
             conn,
-            tenant_id=connection.tenant_id,
-            connection_id=connection.id,
-            kind="mismatch",
-            level="warning",
-            message=(
+            connection,
+            "mismatch",
+            "warning",
+            (
                 f"Totals do not match between {window.start} and {window.end - dt.timedelta(days=1)}: "
                 + "; ".join(problems)
                 + ". The grouped rows were stored as reported; re-sync this range later with --since/--until."

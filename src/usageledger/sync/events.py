@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from .. import store
 from ..anthropic import RateLimitNotice
 from ..errors import UsageLedgerError
 
-__all__ = ["record_error", "record_rate_limits"]
+__all__ = ["record_error", "record_event", "record_rate_limits"]
+
+
+def record_event(
+    conn: Connection, connection: store.ConnectionRow, kind: str, level: str, message: str, **extra: Any
+) -> None:
+    """An event in this connection's log (and its tenant's); `extra` is request_id and/or details."""
+    store.add_event(
+        conn,
+        tenant_id=connection.tenant_id,
+        connection_id=connection.id,
+        kind=kind,
+        level=level,
+        message=message,
+        **extra,
+    )
 
 
 def record_rate_limits(
@@ -20,13 +37,12 @@ def record_rate_limits(
         by_path.setdefault(notice.path, []).append(notice)
     for path, burst in by_path.items():
         waited = sum(n.retry_after or 0.0 for n in burst)
-        store.add_event(
+        record_event(
             conn,
-            tenant_id=connection.tenant_id,
-            connection_id=connection.id,
-            kind="rate_limit",
-            level="warning",
-            message=(
+            connection,
+            "rate_limit",
+            "warning",
+            (
                 f"Rate limited {len(burst)} time(s) on {path}; the API asked to wait {waited:.2f} s in all "
                 "(retry-after honoured)."
             ),
@@ -41,12 +57,4 @@ def record_error(conn: Connection, connection: store.ConnectionRow, exc: BaseExc
     else:
         kind, message, request_id = "error", f"Sync stopped by {type(exc).__name__}.", None
     kind = {"error": "sync_failed"}.get(kind, kind)
-    store.add_event(
-        conn,
-        tenant_id=connection.tenant_id,
-        connection_id=connection.id,
-        kind=kind,
-        level="error",
-        message=message,
-        request_id=request_id,
-    )
+    record_event(conn, connection, kind, "error", message, request_id=request_id)
