@@ -181,20 +181,18 @@ class ClassicSource:
         )
 
     def fetch_usage_totals(self, window: Window) -> Totals:
-        records = [
-            r
-            for page in iter_pages(
-                lambda cursor: parse_classic_usage(
-                    self._client.get_list_page(
-                        "/v1/organizations/usage_report/messages", self._params(window, cursor, None)
-                    ),
-                    self._organization_id,
+        sums = [0, 0, 0, 0, 0]
+        for page in iter_pages(
+            lambda cursor: parse_classic_usage(
+                self._client.get_list_page(
+                    "/v1/organizations/usage_report/messages", self._params(window, cursor, None)
                 ),
-                what="usage report",
-            )
-            for r in page.records
-        ]
-        return Totals(tokens=usage_totals(records))
+                self._organization_id,
+            ),
+            what="usage report",
+        ):
+            sums = [a + b for a, b in zip(sums, usage_totals(page.records), strict=True)]
+        return Totals(tokens=(sums[0], sums[1], sums[2], sums[3], sums[4]))
 
     def fetch_cost_totals(self, window: Window) -> Totals:
         amount = Decimal(0)

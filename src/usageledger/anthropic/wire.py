@@ -157,6 +157,12 @@ def _rows(what: str, build: Any, items: list[Any]) -> list[Any]:
         raise _malformed(what, f"a row lacks {exc}") from None
 
 
+def _bucket_day(bucket: Any, what: str) -> dt.date:
+    if not isinstance(bucket, dict) or not isinstance(bucket.get("starting_at"), str):
+        raise _malformed(what, "a bucket lacks `starting_at`")
+    return _day_of(bucket["starting_at"])
+
+
 def parse_analytics_usage(body: bytes, organization_id: str | None) -> UsagePage:
     data, has_more, next_page, refreshed = _report_page(body, "usage")
     records = _rows(
@@ -191,7 +197,7 @@ def parse_classic_usage(body: bytes, organization_id: str | None) -> UsagePage:
     data, has_more, next_page, refreshed = _report_page(body, "usage report")
     records: list[UsageRecord] = []
     for bucket in data:
-        day = _rows("usage report", lambda b: _day_of(b["starting_at"]), [bucket])[0]
+        day = _bucket_day(bucket, "usage report")
         records += _rows(
             "usage report",
             lambda r, day=day: _usage_record(day, _dims(r, organization_id), r, "usage report"),
@@ -205,7 +211,7 @@ def parse_classic_cost(body: bytes, organization_id: str | None) -> CostPage:
     data, has_more, next_page, refreshed = _report_page(body, "cost report")
     sums: dict[tuple[dt.date, Dimensions, str], Decimal] = {}
     for bucket in data:
-        day = _rows("cost report", lambda b: _day_of(b["starting_at"]), [bucket])[0]
+        day = _bucket_day(bucket, "cost report")
         for result in bucket.get("results") or []:
             key = (day, _dims(result, organization_id), result.get("currency") or "USD")
             sums[key] = sums.get(key, Decimal(0)) + _decimal(result.get("amount") or "0", "cost report")
