@@ -12,7 +12,7 @@ from .. import store
 from ..errors import NotFoundError, UsageError
 from ..sync import connect_anthropic, disconnect, run_sync
 from ..sync.engine import SyncSummary
-from .context import AppContext
+from .context import AppContext, app_context
 from .dates import parse_day
 from .render import console, err_console, sync_progress
 
@@ -29,10 +29,6 @@ connect_app = typer.Typer(help="Connect a provider organization.", no_args_is_he
 app.add_typer(connect_app, name="connect")
 
 KEY_ENV = "ANTHROPIC_ADMIN_KEY"
-
-
-def _ctx(ctx: typer.Context) -> AppContext:
-    return ctx.ensure_object(AppContext)
 
 
 def read_admin_key(key_stdin: bool) -> str:
@@ -84,7 +80,7 @@ def connect_anthropic_command(
     ] = None,
 ) -> None:
     """Verify an Anthropic Admin API key, store it encrypted and run the first sync."""
-    actx = _ctx(ctx)
+    actx = app_context(ctx)
     key = read_admin_key(key_stdin)
     result = connect_anthropic(
         actx.settings, actx.engine, tenant_id=actx.tenant_id(), admin_key=key, name=name
@@ -117,7 +113,7 @@ def sync(
     ] = None,
 ) -> None:
     """Fetch new and revised usage (incremental), or re-fetch a range with --since/--until."""
-    actx = _ctx(ctx)
+    actx = app_context(ctx)
     with actx.engine.connect() as conn:
         if connection is not None:
             ids = [store.get_connection(conn, connection, actx.tenant_id()).id]
@@ -139,7 +135,7 @@ def disconnect_command(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the synced usage and cost.")] = False,
 ) -> None:
     """Delete the stored key at once; keep the synced usage unless --purge."""
-    actx = _ctx(ctx)
+    actx = app_context(ctx)
     with actx.engine.connect() as conn:
         row = store.get_connection(conn, connection, actx.tenant_id())
     if not yes:
@@ -163,7 +159,7 @@ def rotate_key(ctx: typer.Context) -> None:
     Put the new key first in USAGELEDGER_SECRET_KEY (comma-separated, newest first), run this, then drop
     the old key from the list.
     """
-    actx = _ctx(ctx)
+    actx = app_context(ctx)
     vault = store.Vault.from_settings(actx.settings)
     with actx.engine.begin() as conn:
         changed = store.rotate_credentials(conn, vault)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import typer
 from sqlalchemy.engine import Engine
 
 from .. import store
 from ..config import Settings
 from ..store import create_engine_for, migrate
 
-__all__ = ["AppContext"]
+__all__ = ["AppContext", "app_context"]
 
 
 @dataclass
@@ -33,3 +34,8 @@ class AppContext:
     def close(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The AppContext `main()` handed to the command (the context's `obj`)."""
+    return ctx.ensure_object(AppContext)

@@ -11,7 +11,7 @@ import typer
 from .. import reports
 from ..sync import connect_anthropic
 from .app import app, sync_with_progress
-from .context import AppContext
+from .context import AppContext, app_context
 from .render import console, render_records
 
 __all__: list[str] = []
@@ -60,7 +60,7 @@ def demo(
     """The whole journey offline: fake organization, connect, backfill, summary, then the web app."""
     from ..fake import FAKE_ADMIN_KEY, FakeOrganization, FakeOrganizations, serve_in_thread
 
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     home = actx.settings.home / "demo"
     if home.exists():
         shutil.rmtree(home)  # the demo always starts from a fresh organization and database
@@ -147,7 +147,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default USAGELEDGER_PORT, 8000).")] = None,
 ) -> None:
     """Serve the web app and the JSON API."""
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     console.print(f"usageledger on http://{host or actx.settings.host}:{port or actx.settings.port}")
     _run_web(actx, host or actx.settings.host, port or actx.settings.port)
 
@@ -165,7 +165,7 @@ def create_user(
     if role not in ("admin", "member"):
         raise UsageError(f"--role is admin or member, not {role!r}.")
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     with actx.engine.begin() as conn:
         user_id = accounts.create_user(conn, actx.tenant_id(), email, password, role)
     console.print(f"Created {role} {email} (user id {user_id}).")

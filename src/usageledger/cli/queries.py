@@ -10,7 +10,7 @@ from .. import reports, store
 from ..errors import UsageError
 from ..models import GROUP_FIELDS
 from .app import app
-from .context import AppContext
+from .context import AppContext, app_context
 from .dates import parse_day
 from .render import render_records
 
@@ -64,7 +64,7 @@ def _render_report(
     group_by: str,
     fmt: str,
 ) -> None:
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     fmt = _format(fmt)
     query = _query(actx, connection, since, until, group_by)
     run = reports.query_usage if kind == "usage" else reports.query_cost
@@ -107,7 +107,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every connection: state, organization, source, last syncs, rows and days stored, key hint."""
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     with actx.engine.connect() as conn:
         rows = reports.status_report(conn, actx.tenant_id())
     records = [row.as_json() for row in rows]
@@ -126,7 +126,7 @@ def events(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The integration event log, newest first: credential, scope, rate-limit errors, syncs, late data."""
-    actx: AppContext = ctx.ensure_object(AppContext)
+    actx = app_context(ctx)
     tenant_id = actx.tenant_id()
     with actx.engine.connect() as conn:
         if connection is not None:
