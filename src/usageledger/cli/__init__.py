@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import typer
@@ -16,9 +17,16 @@ from .render import err_console
 
 __all__ = ["app", "main"]
 
+# A sync allocates millions of short-lived, acyclic objects (a few per row). With the default gen-0
+# threshold of 700 the cyclic collector runs every few rows and rescans what survived; measured on a
+# backfill it cost a third of the sync's time. A larger threshold keeps collections rare but bounded.
+_GC_THRESHOLDS = (50_000, 20, 100)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; our errors become a message and their exit code, never a traceback."""
+    gc.freeze()  # what the imports built lives as long as the process: never rescan it
+    gc.set_threshold(*_GC_THRESHOLDS)
     try:
         settings = Settings()
     except ValidationError as exc:
