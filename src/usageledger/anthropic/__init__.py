@@ -4,6 +4,7 @@ from .client import ANALYTICS_BETA, AdminApiClient, RateLimitNotice
 from .directory import fetch_directory, fetch_organization
 from .keys import check_admin_key_shape
 from .sources import GROUP_BY, AnalyticsSource, ClassicSource, Source, Totals, source_named, usage_totals
+from .wire import CostPage, UsagePage
 
 __all__ = [
     "ANALYTICS_BETA",
@@ -11,9 +12,11 @@ __all__ = [
     "AdminApiClient",
     "AnalyticsSource",
     "ClassicSource",
+    "CostPage",
     "RateLimitNotice",
     "Source",
     "Totals",
+    "UsagePage",
     "check_admin_key_shape",
     "fetch_directory",
     "fetch_organization",

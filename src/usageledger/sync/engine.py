@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +17,16 @@ import httpx2
 from sqlalchemy.engine import Connection, Engine
 
 from .. import store
-from ..anthropic import AdminApiClient, Source, Totals, fetch_directory, source_named, usage_totals
+from ..anthropic import (
+    AdminApiClient,
+    CostPage,
+    Source,
+    Totals,
+    UsagePage,
+    fetch_directory,
+    source_named,
+    usage_totals,
+)
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
 from ..models import Window
@@ -167,15 +176,17 @@ def _sync_windows(
                 cost_sum = Decimal(0)
                 seen: dict[str, set[tuple[object, ...]]] = {"usage": set(), "cost": set()}
                 for item in fetched:
-                    if item.kind == "usage":
-                        _refuse_repeated_rows(item.records, seen["usage"], "usage")
-                        writer.write_usage(item.records)
-                        usage_sums.append(usage_totals(item.records))
-                        refreshed_at = item.data_refreshed_at or refreshed_at
-                    elif item.kind == "cost":
-                        _refuse_repeated_rows(item.records, seen["cost"], "cost")
-                        writer.write_cost(item.records)
-                        cost_sum += sum((r.amount_cents for r in item.records), Decimal(0))
+                    if item.usage is not None:
+                        records = item.usage.records  # decoded here, in the writing thread
+                        _refuse_repeated_rows(records, seen["usage"], "usage")
+                        writer.write_usage(records)
+                        usage_sums.append(usage_totals(records))
+                        refreshed_at = item.usage.data_refreshed_at or refreshed_at
+                    elif item.cost is not None:
+                        cost_records = item.cost.records
+                        _refuse_repeated_rows(cost_records, seen["cost"], "cost")
+                        writer.write_cost(cost_records)
+                        cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
                     else:
                         assert item.totals is not None and item.window == window
                         expected_usage, expected_cost = item.totals
@@ -324,22 +335,19 @@ class _Fetched:
     """One step of a window's fetch, handed from the prefetch thread to the writer."""
 
     window: Window
-    kind: str  # usage | cost | totals
-    records: list[Any] = field(default_factory=list)
-    data_refreshed_at: dt.datetime | None = None
-    totals: tuple[Totals, Totals] | None = None
+    usage: UsagePage | None = None
+    cost: CostPage | None = None
+    totals: tuple[Totals, Totals] | None = None  # the last step of a window
 
 
 def _iter_fetches(source: Source, windows: list[Window]) -> Iterator[_Fetched]:
     """Every page of every window, then that window's ungrouped totals, in order."""
     for window in windows:
         for page in source.iter_usage(window):
-            yield _Fetched(window, "usage", page.records, page.data_refreshed_at)
+            yield _Fetched(window, usage=page)
         for cost_page in source.iter_cost(window):
-            yield _Fetched(window, "cost", cost_page.records, cost_page.data_refreshed_at)
-        yield _Fetched(
-            window, "totals", totals=(source.fetch_usage_totals(window), source.fetch_cost_totals(window))
-        )
+            yield _Fetched(window, cost=cost_page)
+        yield _Fetched(window, totals=(source.fetch_usage_totals(window), source.fetch_cost_totals(window)))
 
 
 def _finish_failed(
