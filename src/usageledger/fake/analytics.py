@@ -12,7 +12,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import itemgetter
+from functools import partial
+from itertools import chain
+from operator import add, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from . import catalog
@@ -33,7 +35,7 @@ from .params import (
 if TYPE_CHECKING:
     from .generator import FakeOrganization, Row
 
-__all__ = ["AnalyticsQuery", "RawJson", "ResultCache", "build_page", "parse_query", "self_cursor"]
+__all__ = ["AnalyticsQuery", "RawRows", "ResultCache", "build_page", "parse_query", "self_cursor"]
 
 _DAY = dt.timedelta(days=1)
 _MAX_RANGE = dt.timedelta(days=31)
@@ -172,29 +174,89 @@ def self_cursor(kind: str, params: QueryParams) -> str:
     return params.get("page") or encode_cursor(0, query_hash(f"analytics/{kind}", params))
 
 
-class ResultCache:
-    """LRU of aggregated, sorted query results, each with a memo of its rendered group objects."""
+Entry = tuple[Any, ...]  # (bucket day | None, group key, metrics[, components])
 
-    def __init__(self, size: int = 6) -> None:
+
+@dataclass(slots=True)
+class _DayGroups:
+    """The groups of one day for one grouping, in first-seen order, and their sorted orders (memoized)."""
+
+    day: dt.date
+    groups: dict[tuple[Any, ...], tuple[int, ...]]
+    _by_name: list[Entry] | None = None
+    _by_metric: dict[str, list[Entry]] | None = None
+
+    def by_name(self) -> list[Entry]:
+        """(day, key, metrics) sorted by the group's names (None as ""), ties in first-seen order."""
+        if self._by_name is None:
+            day = self.day
+            self._by_name = _sorted_by_names([(day, k, m) for k, m in self.groups.items()])
+        return self._by_name
+
+    def by_metric(self, kind: str) -> list[Entry]:
+        """by_name(), then stably by the kind's metric, largest first: a day's order under order_by=time."""
+        if self._by_metric is None:
+            self._by_metric = {}
+        found = self._by_metric.get(kind)
+        if found is None:
+            entries = self.by_name()
+            if kind == "cost":
+                keys = [-e[2][7] for e in entries]
+            else:
+                keys = [-(m[0] + m[1] + m[2] + m[3] + m[4]) for _, _, m in entries]
+            found = self._by_metric[kind] = _sorted_by_keys(entries, keys)
+        return found
+
+
+def _sorted_by_names(entries: list[Entry]) -> list[Entry]:
+    """Entries stably sorted by their group key's values, None sorting as ""."""
+    names = [k if None not in k else tuple("" if v is None else v for v in k) for _, k, _ in entries]
+    return _sorted_by_keys(entries, names)
+
+
+def _sorted_by_keys(entries: list[Entry], keys: list[Any]) -> list[Entry]:
+    """Entries stably sorted by keys computed beforehand (a key function call per entry costs more)."""
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    return [entries[i] for i in order]
+
+
+class ResultCache:
+    """Two LRUs: aggregated, sorted query results (each with a memo of its rendered group objects), and
+    the per-day groups they are built from, which usage, cost and the ungrouped totals share."""
+
+    def __init__(self, size: int = 6, days: int = 128) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[Any, ...], tuple[list[tuple[Any, ...]], dict[Any, str]]] = (
-            OrderedDict()
-        )
+        self._days_size = days
+        self._entries: OrderedDict[tuple[Any, ...], tuple[list[Entry], dict[Any, str]]] = OrderedDict()
+        self._days: OrderedDict[tuple[Any, ...], _DayGroups] = OrderedDict()
         self._lock = threading.Lock()
 
     def get_or_build(
-        self, key: tuple[Any, ...], build: Callable[[], list[tuple[Any, ...]]]
-    ) -> tuple[list[tuple[Any, ...]], dict[Any, str]]:
+        self, key: tuple[Any, ...], build: Callable[[], list[Entry]]
+    ) -> tuple[list[Entry], dict[Any, str]]:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
                 return found
-        result: tuple[list[tuple[Any, ...]], dict[Any, str]] = (build(), {})
+        result: tuple[list[Entry], dict[Any, str]] = (build(), {})
         with self._lock:
             self._entries[key] = result
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
+        return result
+
+    def get_or_group_day(self, key: tuple[Any, ...], build: Callable[[], _DayGroups]) -> _DayGroups:
+        with self._lock:
+            found = self._days.get(key)
+            if found is not None:
+                self._days.move_to_end(key)
+                return found
+        result = build()
+        with self._lock:
+            self._days[key] = result
+            while len(self._days) > self._days_size:
+                self._days.popitem(last=False)
         return result
 
 
@@ -225,8 +287,17 @@ def components(row: Row) -> list[int]:
     ]
 
 
-def aggregate(fake: FakeOrganization, q: AnalyticsQuery) -> list[tuple[Any, ...]]:
-    """Sorted (bucket_day | None, group key, metrics[, components]) for a query, every combination."""
+def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date) -> _DayGroups:
+    """One day's rows summed per group key (the grouped dimensions' values), in first-seen order."""
+    rows = fake.day_rows(day)
+    if q.filters:
+        rows = [row for row in rows if all(row[i] in allowed for i, allowed in q.filters)]
+    fan = q.kind == "cost" and (q.fan_cost_type or q.fan_token_type)
+    groups: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    if not q.dims and not fan:
+        if rows:
+            groups[()] = tuple(sum(column) for column in list(zip(*rows, strict=True))[8:16])
+        return _DayGroups(day, groups)
     idx = [catalog.DIM_INDEX[d] for d in q.dims]
     keyfn: Callable[[Row], tuple[Any, ...]]
     if not idx:
@@ -236,43 +307,59 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery) -> list[tuple[Any, ...]
         keyfn = lambda row: (row[only],)  # noqa: E731
     else:
         keyfn = itemgetter(*idx)
-    fan = q.kind == "cost" and (q.fan_cost_type or q.fan_token_type)
-    acc: dict[tuple[Any, ...], list[int]] = {}
-    for day in _days(q.start, q.end):
-        bucket = day if q.bucketed else None
-        for row in fake.day_rows(day):
-            if q.filters and not all(row[i] in allowed for i, allowed in q.filters):
-                continue
-            key = (bucket, keyfn(row))
-            values = list(row[8:16]) + components(row) if fan else row[8:16]
-            found = acc.get(key)
-            acc[key] = list(values) if found is None else [a + b for a, b in zip(found, values, strict=True)]
-    return sorted(((k[0], k[1], v) for k, v in acc.items()), key=_sort_key(q))
+    found = groups.get
+    for row in rows:
+        key = keyfn(row)
+        values = row[8:16] + tuple(components(row)) if fan else row[8:16]
+        summed = found(key)
+        groups[key] = values if summed is None else tuple(map(add, summed, values))
+    return _DayGroups(day, groups)
 
 
-def _metric(q: AnalyticsQuery, order_by: str) -> Callable[[list[int]], int]:
-    if q.kind == "cost":
-        return itemgetter(7)  # amount and list_amount order alike (a fixed discount)
-    metrics: dict[str, Callable[[list[int]], int]] = {
-        "total_tokens": lambda m: m[0] + m[1] + m[2] + m[3] + m[4],
-        "output_tokens": itemgetter(1),
-        "requests": itemgetter(5),
-        "uncached_input_tokens": itemgetter(0),
-    }
-    return metrics[order_by]
+def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> list[Entry]:
+    """Sorted (bucket_day | None, group key, metrics[, components]) for a query, every combination.
 
-
-def _sort_key(q: AnalyticsQuery) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    def names(key: tuple[Any, ...]) -> tuple[str, ...]:
-        return tuple("" if v is None else v for v in key)
-
-    if q.order_by == "time" and q.bucketed:
-        metric = _metric(q, "total_tokens")
-        sign = -1 if q.descending else 1
-        return lambda e: (sign * e[0].toordinal(), -metric(e[2]), names(e[1]))
-    metric = _metric(q, "total_tokens" if q.order_by == "time" else q.order_by)
+    The order is by (metric or day, then the other, then group names); it is built from days sorted by
+    names (then by metric) and stable sorts, which give the same order as one sort by the whole key.
+    """
+    base = (fake.revision, fake.today, q.kind == "cost" and (q.fan_cost_type or q.fan_token_type))
+    days = [
+        cache.get_or_group_day((*base, day, q.dims, q.filters), partial(group_day, fake, q, day))
+        for day in _days(q.start, q.end)
+    ]
     sign = -1 if q.descending else 1
-    return lambda e: (sign * metric(e[2]), e[0].toordinal() if e[0] else 0, names(e[1]))
+    if q.bucketed and q.order_by == "time":
+        ordered = reversed(days) if q.descending else days
+        return list(chain.from_iterable(d.by_metric(q.kind) for d in ordered))
+    metric = _metric(q.kind, "total_tokens" if q.order_by == "time" else q.order_by)
+    if q.bucketed:  # by (day, names) already: sorting by metric, then day, completes the order
+        entries = list(chain.from_iterable(d.by_name() for d in days))
+        return _sorted_by_keys(entries, [(sign * metric(m), day.toordinal()) for day, _, m in entries])
+    acc: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    for d in days:
+        for key, values in d.groups.items():
+            summed = acc.get(key)
+            acc[key] = values if summed is None else tuple(map(add, summed, values))
+    by_name = _sorted_by_names([(None, k, v) for k, v in acc.items()])
+    return _sorted_by_keys(by_name, [sign * metric(m) for _, _, m in by_name])
+
+
+def _total_tokens(m: tuple[int, ...]) -> int:
+    return m[0] + m[1] + m[2] + m[3] + m[4]
+
+
+_METRICS: dict[str, Callable[[tuple[int, ...]], int]] = {
+    "total_tokens": _total_tokens,
+    "output_tokens": itemgetter(1),
+    "requests": itemgetter(5),
+    "uncached_input_tokens": itemgetter(0),
+}
+
+
+def _metric(kind: str, order_by: str) -> Callable[[tuple[int, ...]], int]:
+    if kind == "cost":
+        return itemgetter(7)  # amount and list_amount order alike (a fixed discount)
+    return _METRICS[order_by]
 
 
 def _js(value: Any) -> str:
@@ -295,8 +382,11 @@ def _slots(fields: tuple[str, ...], dims: tuple[str, ...]) -> list[int]:
     return [dims.index(name) for name in fields if name in dims]
 
 
-class RawJson(str):
-    """Already-rendered JSON text, spliced into a response as is."""
+class RawRows(list[bytes]):
+    """The already-rendered JSON objects of a page's `data` array, spliced into the response as is.
+
+    Bytes, one per row: joining them once is far cheaper than building and copying one large string.
+    """
 
 
 def _cost_json(units: int, requests: int | None) -> str:
@@ -304,16 +394,16 @@ def _cost_json(units: int, requests: int | None) -> str:
 
 
 def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> dict[str, Any]:
-    """The page for a validated query; `data` is pre-rendered JSON (RawJson)."""
+    """The page for a validated query; `data` is pre-rendered JSON (RawRows)."""
     entries, memo = cache.get_or_build(
-        (*q.cache_key(), fake.revision, fake.today), lambda: aggregate(fake, q)
+        (*q.cache_key(), fake.revision, fake.today), lambda: aggregate(fake, q, cache)
     )
     page = entries[q.offset : q.offset + q.limit]
     fields = catalog.ANALYTICS_GROUP_FIELDS if q.kind == "usage" else _COST_FIELDS
     template = _group_template(fields, q.dims)
     slots = _slots(fields, q.dims)
     memo[None] = f'"starting_at":"{rfc3339(q.start)}","ending_at":"{rfc3339(q.end)}"'
-    out: list[str] = []
+    out = RawRows()
     for bucket, key, m in page:
         bounds = memo.get(bucket)
         if bounds is None:
@@ -326,26 +416,28 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
             group = memo[key] = template % tuple(_js(key[i]) for i in slots) if slots else template
         if q.kind == "usage":
             out.append(
-                f'{{{bounds},"group":{group},"usage":{{"uncached_input_tokens":{m[0]},"cache_creation":'
-                f'{{"ephemeral_5m_input_tokens":{m[3]},"ephemeral_1h_input_tokens":{m[4]}}},'
-                f'"cache_read_input_tokens":{m[2]},"output_tokens":{m[1]},"requests":{m[5]},'
-                f'"server_tool_use":{{"web_search_requests":{m[6]}}},"total_tokens":{m[0] + m[1] + m[2] + m[3] + m[4]}}}}}'
+                (
+                    f'{{{bounds},"group":{group},"usage":{{"uncached_input_tokens":{m[0]},"cache_creation":'
+                    f'{{"ephemeral_5m_input_tokens":{m[3]},"ephemeral_1h_input_tokens":{m[4]}}},'
+                    f'"cache_read_input_tokens":{m[2]},"output_tokens":{m[1]},"requests":{m[5]},'
+                    f'"server_tool_use":{{"web_search_requests":{m[6]}}},"total_tokens":{m[0] + m[1] + m[2] + m[3] + m[4]}}}}}'
+                ).encode()
             )
         elif not (q.fan_cost_type or q.fan_token_type):
-            out.append(f'{{{bounds},"group":{group},"cost":{_cost_json(m[7], m[5])}}}')
+            out.append(f'{{{bounds},"group":{group},"cost":{_cost_json(m[7], m[5])}}}'.encode())
         else:
             out.extend(_fan_out(q, bounds, key, m))
     end = q.offset + len(page)
     has_more = end < len(entries)
     return {
-        "data": RawJson("[" + ",".join(out) + "]"),
+        "data": out,
         "has_more": has_more,
         "next_page": encode_cursor(end, q.qhash) if has_more else None,
         "data_refreshed_at": rfc3339(fake.data_refreshed_at()),
     }
 
 
-def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: list[int]) -> list[str]:
+def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: tuple[int, ...]) -> list[bytes]:
     parts: list[tuple[str, str | None, int]] = []
     tokens = m[8:13]
     if q.fan_token_type:
@@ -365,5 +457,5 @@ def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: list[int])
     for cost_type, token_type, units in parts:
         values["cost_type"], values["token_type"] = cost_type, token_type
         group = template % tuple(_js(values[name]) for name in slot_names)
-        rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}')
+        rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}'.encode())
     return rows

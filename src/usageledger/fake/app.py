@@ -49,9 +49,14 @@ Handler = Callable[["FakeOrganization", QueryParams, list[str]], dict[str, Any]]
 
 def _dumps(payload: Any) -> bytes:
     data = payload.get("data") if isinstance(payload, dict) else None
-    if isinstance(data, analytics.RawJson):  # a report page whose rows are rendered already
+    if isinstance(data, analytics.RawRows):  # a report page whose rows are rendered already
         rest = json.dumps({k: v for k, v in payload.items() if k != "data"}, separators=(",", ":"))
-        return (f'{{"data":{data}' + ("}" if rest == "{}" else "," + rest[1:])).encode()
+        head, tail = b'{"data":[', ("]}" if rest == "{}" else "]," + rest[1:]).encode()
+        if not data:
+            return head + tail
+        if len(data) == 1:
+            return head + data[0] + tail
+        return b",".join([head + data[0], *data[1:-1], data[-1] + tail])  # one large copy, not several
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
