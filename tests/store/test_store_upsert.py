@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 
 import pytest
@@ -11,8 +10,8 @@ from sqlalchemy import Engine, func, select
 from store_db_fixtures import cost, usage
 
 from usageledger.models import Window
-from usageledger.store import WindowWriter, cents_to_microcents, start_sync_run
-from usageledger.store.tables import cost_rows, usage_rows
+from usageledger.store import RepeatedRowError, WindowWriter, cents_to_microcents, start_sync_run
+from usageledger.store.tables import connections, cost_rows, usage_rows
 
 D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 WINDOW = Window(D1, D3)  # D1 and D2
@@ -131,8 +130,8 @@ def test_decimal_amounts_are_stored_exactly(engine: Engine, connection_id: int) 
     assert Decimal(total) / Decimal(1_000_000) == Decimal("1.0")
 
 
-def test_writer_throughput(engine: Engine, connection_id: int) -> None:
-    """Micro-benchmark (not a timed assertion): rows/s of a 31-day window of 2000 combos, usage + cost."""
+def test_a_full_window_of_a_large_organization_is_stored_whole(engine: Engine, connection_id: int) -> None:
+    """31 days × 2,000 groups, page by page: every row stored once, the stored counts kept in step."""
     days = [D1 + dt.timedelta(days=i) for i in range(31)]
     usage_records = [
         usage(day, model=f"m{i % 7}", api_key_id=f"apikey_{i}") for day in days for i in range(2000)
@@ -141,7 +140,6 @@ def test_writer_throughput(engine: Engine, connection_id: int) -> None:
         cost(day, model=f"m{i % 7}", api_key_id=f"apikey_{i}") for day in days for i in range(2000)
     ]
     window = Window(days[0], days[-1] + dt.timedelta(days=1))
-    start = time.perf_counter()
     with engine.begin() as conn:
         run = start_sync_run(conn, connection_id, "manual", window.start, window.end, 31)
         writer = WindowWriter(conn, connection_id, run, window)
@@ -149,9 +147,30 @@ def test_writer_throughput(engine: Engine, connection_id: int) -> None:
             writer.write_usage(usage_records[page : page + 1000])
             writer.write_cost(cost_records[page : page + 1000])
         result = writer.finish()
-    seconds = time.perf_counter() - start
-    rows = result.usage_rows + result.cost_rows
-    print(
-        f"\nWindowWriter[{engine.dialect.name}]: {rows} rows in {seconds:.2f}s = {rows / seconds:,.0f} rows/s"
-    )
-    assert rows == 124_000
+    assert (result.usage_rows, result.cost_rows) == (62_000, 62_000)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(usage_rows)).scalar() == 62_000
+        assert conn.execute(select(func.count()).select_from(cost_rows)).scalar() == 62_000
+        stored = conn.execute(
+            select(connections.c.usage_rows_stored, connections.c.cost_rows_stored).where(
+                connections.c.id == connection_id
+            )
+        ).one()
+    assert tuple(stored) == (62_000, 62_000)
+
+
+@pytest.mark.parametrize("stored_before", [False, True], ids=["empty window", "window with rows"])
+def test_a_row_repeated_on_a_later_page_fails_the_window(
+    engine: Engine, connection_id: int, stored_before: bool
+) -> None:
+    """A page repeating an earlier page's row (a cursor led back) is refused; the window keeps nothing."""
+    if stored_before:
+        _sync(engine, connection_id, [usage(D1), usage(D2)], [cost(D1)])
+    before = _snapshot(engine)
+    with pytest.raises(RepeatedRowError) as refused, engine.begin() as conn:
+        run = start_sync_run(conn, connection_id, "manual", WINDOW.start, WINDOW.end, WINDOW.days)
+        writer = WindowWriter(conn, connection_id, run, WINDOW)
+        writer.write_usage([usage(D1, tokens=7), usage(D2, tokens=7)])
+        writer.write_usage([usage(D2, tokens=7)])
+    assert refused.value.kind == "usage"
+    assert _snapshot(engine) == before

@@ -29,7 +29,7 @@ from usageledger.store.connections import (
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
 from usageledger.store.locks import lock_is_held, lock_owner_id
 from usageledger.store.runs import fail_interrupted_runs
-from usageledger.store.upsert import WindowResult, WindowWriter, cents_to_microcents
+from usageledger.store.upsert import RepeatedRowError, WindowResult, WindowWriter, cents_to_microcents
 from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "EventRow",
     "SyncRunRow",
     "Vault",
+    "RepeatedRowError",
     "WindowResult",
     "WindowWriter",
     "acquire_sync_lock",

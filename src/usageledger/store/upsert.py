@@ -5,6 +5,11 @@ with `INSERT … ON CONFLICT … DO UPDATE`, stamping each row with the sync run
 then deletes the window's rows this run did not write (they vanished upstream), so re-syncing a
 day replaces it exactly. Rows are sent with a prepared statement and executemany on plain tuples:
 this is the hot path of a backfill.
+
+A report never lists one group twice; if a page does (a cursor led back to an earlier page), the
+window fails with RepeatedRowError. Into a window with no stored rows (a backfill) rows go with a
+plain INSERT, and the natural key's unique constraint refuses the repeat at no cost; into a window
+with stored rows the writer remembers the keys it wrote.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, update
+from sqlalchemy.exc import IntegrityError
 
 from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
 from usageledger.store.rollups import refresh_rollups
 from usageledger.store.tables import connections
 
-__all__ = ["WindowResult", "WindowWriter", "cents_to_microcents"]
+__all__ = ["RepeatedRowError", "WindowResult", "WindowWriter", "cents_to_microcents"]
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN)
 _COST_METRICS = ("amount_microcents", "list_amount_microcents", "currency", "requests")
@@ -37,6 +43,14 @@ def cents_to_microcents(cents: Decimal | str | int) -> int:
     return round(_decimal(cents).scaleb(6, _EXACT))
 
 
+class RepeatedRowError(ValueError):
+    """A window received the same row (day and dimensions) twice; nothing of the window is kept."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"the same {kind} row was written twice in one window")
+        self.kind = kind
+
+
 @dataclass(frozen=True, slots=True)
 class WindowResult:
     usage_rows: int
@@ -45,11 +59,15 @@ class WindowResult:
     removed: int
 
 
-def _upsert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+def _insert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
     columns = (*_KEY_COLUMNS, *metrics, "sync_run_id")
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))})"
+
+
+def _upsert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))}) "
+        f"{_insert_sql(table, metrics, placeholder)} "
         f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
     )
 
@@ -68,14 +86,22 @@ def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
 class _Target:
     """Per-table state of a window: statements, the rows stored before this run, counters."""
 
-    __slots__ = ("before", "delete_sql", "matched", "seen", "upsert_sql", "written")
+    __slots__ = ("before", "delete_sql", "keys", "kind", "matched", "seen", "write_sql", "written")
 
     def __init__(
-        self, upsert_sql: str, delete_sql: str, before: dict[tuple[Any, ...], tuple[Any, ...]]
+        self,
+        kind: str,
+        table: str,
+        metrics: tuple[str, ...],
+        placeholder: str,
+        before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
-        self.upsert_sql = upsert_sql
-        self.delete_sql = delete_sql
+        self.kind = kind
+        # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
+        self.write_sql = (_upsert_sql if before else _insert_sql)(table, metrics, placeholder)
+        self.delete_sql = _delete_sql(table, placeholder)
         self.before = before
+        self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
         self.seen = False
         self.written = 0
         self.matched = 0  # written rows that were stored before (the rest are new)
@@ -100,13 +126,17 @@ class WindowWriter:
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self._usage = _Target(
-            _upsert_sql("usage_rows", USAGE_METRICS, placeholder),
-            _delete_sql("usage_rows", placeholder),
+            "usage",
+            "usage_rows",
+            USAGE_METRICS,
+            placeholder,
             self._load(_select_sql("usage_rows", USAGE_METRICS, placeholder)),
         )
         self._cost = _Target(
-            _upsert_sql("cost_rows", _COST_METRICS, placeholder),
-            _delete_sql("cost_rows", placeholder),
+            "cost",
+            "cost_rows",
+            _COST_METRICS,
+            placeholder,
             self._load(_select_sql("cost_rows", _COST_METRICS, placeholder)),
         )
 
@@ -188,12 +218,15 @@ class WindowWriter:
         if not rows:
             return 0
         target.written += len(rows)
-        before = target.before
-        if before:  # skip unchanged rows, count revised ones
-            changed = []
-            revised = 0
+        keys = target.keys
+        if keys is not None:  # rows were stored before: skip unchanged rows, count revised ones
+            before, changed, revised = target.before, [], 0
             for row in rows:
-                old = before.pop(row[1:10], None)
+                key = row[1:10]
+                if key in keys:
+                    raise RepeatedRowError(target.kind)
+                keys.add(key)
+                old = before.pop(key, None)
                 if old is None:
                     changed.append(row)
                     continue
@@ -204,7 +237,12 @@ class WindowWriter:
             self._revised += revised
             rows = changed
         if rows:
-            self._conn.exec_driver_sql(target.upsert_sql, rows)
+            try:
+                self._conn.exec_driver_sql(target.write_sql, rows)
+            except IntegrityError as exc:
+                if "unique" not in str(exc.orig).lower():
+                    raise
+                raise RepeatedRowError(target.kind) from None
         return target.written
 
     def finish(self) -> WindowResult:

@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import httpx2
 from sqlalchemy.engine import Connection, Engine
@@ -174,23 +173,28 @@ def _sync_windows(
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
-                seen: dict[str, set[tuple[object, ...]]] = {"usage": set(), "cost": set()}
-                for item in fetched:
-                    if item.usage is not None:
-                        records = item.usage.records  # decoded here, in the writing thread
-                        _refuse_repeated_rows(records, seen["usage"], "usage")
-                        writer.write_usage(records)
-                        usage_sums.append(usage_totals(records))
-                        refreshed_at = item.usage.data_refreshed_at or refreshed_at
-                    elif item.cost is not None:
-                        cost_records = item.cost.records
-                        _refuse_repeated_rows(cost_records, seen["cost"], "cost")
-                        writer.write_cost(cost_records)
-                        cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
-                    else:
-                        assert item.totals is not None and item.window == window
-                        expected_usage, expected_cost = item.totals
-                        break
+                try:
+                    for item in fetched:
+                        if item.usage is not None:
+                            records = item.usage.records  # decoded here, in the writing thread
+                            writer.write_usage(records)
+                            usage_sums.append(usage_totals(records))
+                            refreshed_at = item.usage.data_refreshed_at or refreshed_at
+                        elif item.cost is not None:
+                            cost_records = item.cost.records
+                            writer.write_cost(cost_records)
+                            cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
+                        else:
+                            assert item.totals is not None and item.window == window
+                            expected_usage, expected_cost = item.totals
+                            break
+                except store.RepeatedRowError as exc:
+                    # An exhaustive report never lists a group twice: a cursor led back to an earlier page.
+                    raise MalformedResponseError(
+                        f"The Anthropic API returned the same {exc.kind} row twice between {window.start} "
+                        f"and {window.end - dt.timedelta(days=1)}; a page cursor led back to an earlier "
+                        "page. Nothing from this window was stored; the next sync fetches it again."
+                    ) from None
                 result = writer.finish()
                 _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
                 if result.revised or result.removed:
@@ -280,18 +284,6 @@ def _sync_windows(
         seconds=seconds,
         source=source.name,
     )
-
-
-def _refuse_repeated_rows(records: list[Any], seen: set[tuple[object, ...]], what: str) -> None:
-    """An exhaustive report never returns a group twice; if it does, a cursor led back to an earlier page."""
-    for record in records:
-        key = (record.day, record.dims)
-        if key in seen:
-            raise MalformedResponseError(
-                f"The Anthropic API returned the same {what} row twice ({record.day}); a page cursor led "
-                "back to an earlier page. Nothing from this window was stored; the next sync fetches it again."
-            )
-        seen.add(key)
 
 
 def _extends_cursor(cursor: dt.date | None, window: Window) -> bool:
