@@ -19,13 +19,15 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 # Applied to every new SQLite connection. secure_delete zeroes freed content, so deleted
 # credentials leave the file; busy_timeout makes concurrent writers wait instead of failing.
+# A 16 MiB page cache per connection: a backfill and the report pages ran no slower than with 64 MiB
+# (measured), and the sync's peak memory stays well under its 300 MB budget.
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
     "PRAGMA busy_timeout=30000",
     "PRAGMA synchronous=NORMAL",
-    "PRAGMA cache_size=-65536",
+    "PRAGMA cache_size=-16384",
 )
 
 
