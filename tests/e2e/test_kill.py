@@ -75,7 +75,9 @@ def test_sigkill_mid_sync_then_rerun_equals_an_uninterrupted_sync(cli, fake, cli
     assert result.exit_code == 0, result.err  # the dead process's lock is taken over at once
     start, end = _span(fake)
     assert stored_at_grain(cli) == truth_at_grain(fake, start, end)
-    assert any("interrupted" in e["message"] for e in cli("events", "--json").json() if e["kind"] == "sync_failed")
+    assert any(
+        "interrupted" in e["message"] for e in cli("events", "--json").json() if e["kind"] == "sync_failed"
+    )
     engine = create_engine(cli_env["USAGELEDGER_DATABASE_URL"])
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from sync_runs where status = 'running'")).scalar() == 0
