@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, analytics, catalog
+from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, analytics, catalog, generator
 from usageledger.fake.params import QueryParams
 
 TODAY = dt.date(2026, 4, 20)
@@ -143,3 +143,12 @@ def test_rendered_rows_splice_into_valid_json(window: Params, limit: int) -> Non
     assert page["has_more"] == (window is MONTH)
     assert body.startswith(b'{"data":[{"starting_at":"2026-') and b'}],"has_more":' in body
     assert nothing["data"] == [] and empty.startswith(b'{"data":[],"has_more":false,"next_page":null,')
+
+
+@pytest.mark.parametrize(
+    "units", [0, 1, 9, 10, 11_111_111, 100_000_000, 100_000_001, 250_000_000, 987_654_321_012]
+)
+def test_amount_texts_match_decimal_formatting(units: int) -> None:
+    """The fast amount strings of cost rows equal the Decimal formatting they stand for."""
+    assert generator.list_amount_text(units) == generator.format_cents(generator.list_amount_cents(units))
+    assert generator.amount_text(units) == generator.format_cents(generator.amount_cents(units))

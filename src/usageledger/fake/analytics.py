@@ -1,7 +1,9 @@
 """GET /v1/organizations/analytics/usage and /cost: validation, aggregation, ordering and pages.
 
 The sorted, aggregated rows of a query are cached (LRU) so that paging through a large window costs
-one aggregation, then a slice and the JSON of one page per request.
+one aggregation, then a slice and the JSON of one page per request. Aggregation works day by day, and
+the groups of a day are cached too: usage and cost pages of a window and its ungrouped totals (what a
+sync asks for) share them instead of summing the same rows four times.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -179,45 +182,79 @@ Entry = tuple[Any, ...]  # (bucket day | None, group key, metrics[, components])
 
 @dataclass(slots=True)
 class _DayGroups:
-    """The groups of one day for one grouping, in first-seen order, and their sorted orders (memoized)."""
+    """The groups of one day for one grouping, in first-seen order, and their sorted orders (memoized).
+
+    `ranks` (covering every key of `groups`, all below `span`) orders keys by their names.
+    """
 
     day: dt.date
     groups: dict[tuple[Any, ...], tuple[int, ...]]
+    ranks: dict[tuple[Any, ...], int]
+    span: int
+    _entries: list[Entry] | None = None
     _by_name: list[Entry] | None = None
     _by_metric: dict[str, list[Entry]] | None = None
 
     def by_name(self) -> list[Entry]:
         """(day, key, metrics) sorted by the group's names (None as ""), ties in first-seen order."""
         if self._by_name is None:
-            day = self.day
-            self._by_name = _sorted_by_names([(day, k, m) for k, m in self.groups.items()])
+            ranks = self.ranks
+            self._by_name = self._ordered([ranks[k] for k in self.groups])
         return self._by_name
 
     def by_metric(self, kind: str) -> list[Entry]:
-        """by_name(), then stably by the kind's metric, largest first: a day's order under order_by=time."""
+        """Sorted by the kind's metric, largest first, then by names: a day's order under order_by=time."""
         if self._by_metric is None:
             self._by_metric = {}
         found = self._by_metric.get(kind)
         if found is None:
-            entries = self.by_name()
-            if kind == "cost":
-                keys = [-e[2][7] for e in entries]
+            ranks, span, items = self.ranks, self.span, self.groups.items()
+            if kind == "cost":  # -metric * span + rank orders like (-metric, rank), as 0 <= rank < span
+                keys = [ranks[k] - m[7] * span for k, m in items]
             else:
-                keys = [-(m[0] + m[1] + m[2] + m[3] + m[4]) for _, _, m in entries]
-            found = self._by_metric[kind] = _sorted_by_keys(entries, keys)
+                keys = [ranks[k] - (m[0] + m[1] + m[2] + m[3] + m[4]) * span for k, m in items]
+            found = self._by_metric[kind] = self._ordered(keys)
         return found
 
+    def _ordered(self, keys: list[int]) -> list[Entry]:
+        if self._entries is None:
+            day = self.day
+            self._entries = [(day, k, m) for k, m in self.groups.items()]
+        return _sorted_by_keys(self._entries, keys)
 
-def _sorted_by_names(entries: list[Entry]) -> list[Entry]:
-    """Entries stably sorted by their group key's values, None sorting as ""."""
-    names = [k if None not in k else tuple("" if v is None else v for v in k) for _, k, _ in entries]
-    return _sorted_by_keys(entries, names)
+
+class _NameRanks:
+    """Ranks of group keys in the order of their names (None as ""); equal names get equal ranks.
+
+    Sorting by a precomputed int is far cheaper than comparing tuples of strings. The ranks grow to
+    cover every key seen; renumbering never changes the relative order of keys ranked before.
+    """
+
+    def __init__(self) -> None:
+        self._current: tuple[dict[tuple[Any, ...], int], int] = ({}, 1)
+
+    def covering(self, keys: AbstractSet[tuple[Any, ...]]) -> tuple[dict[tuple[Any, ...], int], int]:
+        """(ranks, span): ranks of at least `keys` (and every key seen before), each below span."""
+        ranks, span = current = self._current
+        if ranks.keys() >= keys:
+            return current
+        ranks, previous, rank = {}, None, -1
+        for key in sorted({*keys, *current[0]}, key=_names):
+            names = _names(key)
+            if names != previous:
+                previous, rank = names, rank + 1
+            ranks[key] = rank
+        self._current = current = (ranks, rank + 1)
+        return current
+
+
+def _names(key: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("" if v is None else v for v in key)
 
 
 def _sorted_by_keys(entries: list[Entry], keys: list[Any]) -> list[Entry]:
     """Entries stably sorted by keys computed beforehand (a key function call per entry costs more)."""
-    order = sorted(range(len(entries)), key=keys.__getitem__)
-    return [entries[i] for i in order]
+    return [entries[i] for i in sorted(range(len(entries)), key=keys.__getitem__)]
 
 
 class ResultCache:
@@ -229,6 +266,7 @@ class ResultCache:
         self._days_size = days
         self._entries: OrderedDict[tuple[Any, ...], tuple[list[Entry], dict[Any, str]]] = OrderedDict()
         self._days: OrderedDict[tuple[Any, ...], _DayGroups] = OrderedDict()
+        self._names: dict[tuple[str, ...], _NameRanks] = {}
         self._lock = threading.Lock()
 
     def get_or_build(
@@ -245,6 +283,17 @@ class ResultCache:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return result
+
+    def name_ranks(
+        self, fake: FakeOrganization, dims: tuple[str, ...], keys: AbstractSet[tuple[Any, ...]]
+    ) -> tuple[dict[tuple[Any, ...], int], int]:
+        """Name ranks (and their span) for group keys of these dimensions, covering at least `keys`."""
+        with self._lock:
+            ranks = self._names.get(dims)
+            if ranks is None:  # rank every key the fake can produce at once, not a few more each day
+                ranks = self._names[dims] = _NameRanks()
+                ranks.covering(set(map(_group_key(dims), fake.combinations())))
+            return ranks.covering(keys)
 
     def get_or_group_day(self, key: tuple[Any, ...], build: Callable[[], _DayGroups]) -> _DayGroups:
         with self._lock:
@@ -287,7 +336,18 @@ def components(row: Row) -> list[int]:
     ]
 
 
-def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date) -> _DayGroups:
+def _group_key(dims: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """The group key of a row (or a combination): the values of these dimensions."""
+    idx = [catalog.DIM_INDEX[d] for d in dims]
+    if not idx:
+        return lambda row: ()
+    if len(idx) == 1:
+        only = idx[0]
+        return lambda row: (row[only],)
+    return itemgetter(*idx)
+
+
+def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date, cache: ResultCache) -> _DayGroups:
     """One day's rows summed per group key (the grouped dimensions' values), in first-seen order."""
     rows = fake.day_rows(day)
     if q.filters:
@@ -297,34 +357,27 @@ def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date) -> _DayGr
     if not q.dims and not fan:
         if rows:
             groups[()] = tuple(sum(column) for column in list(zip(*rows, strict=True))[8:16])
-        return _DayGroups(day, groups)
-    idx = [catalog.DIM_INDEX[d] for d in q.dims]
-    keyfn: Callable[[Row], tuple[Any, ...]]
-    if not idx:
-        keyfn = lambda row: ()  # noqa: E731
-    elif len(idx) == 1:
-        only = idx[0]
-        keyfn = lambda row: (row[only],)  # noqa: E731
-    else:
-        keyfn = itemgetter(*idx)
+        return _DayGroups(day, groups, {(): 0}, 1)
+    keyfn = _group_key(q.dims)
     found = groups.get
     for row in rows:
         key = keyfn(row)
         values = row[8:16] + tuple(components(row)) if fan else row[8:16]
         summed = found(key)
         groups[key] = values if summed is None else tuple(map(add, summed, values))
-    return _DayGroups(day, groups)
+    return _DayGroups(day, groups, *cache.name_ranks(fake, q.dims, groups.keys()))
 
 
 def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> list[Entry]:
     """Sorted (bucket_day | None, group key, metrics[, components]) for a query, every combination.
 
-    The order is by (metric or day, then the other, then group names); it is built from days sorted by
-    names (then by metric) and stable sorts, which give the same order as one sort by the whole key.
+    The order is by (metric or day, then the other, then group names), ties in first-seen order. It is
+    built from cached days, each sorted once per kind, and stable sorts by precomputed int keys (names
+    as ranks), which give the same order as one sort by the whole key.
     """
     base = (fake.revision, fake.today, q.kind == "cost" and (q.fan_cost_type or q.fan_token_type))
     days = [
-        cache.get_or_group_day((*base, day, q.dims, q.filters), partial(group_day, fake, q, day))
+        cache.get_or_group_day((*base, day, q.dims, q.filters), partial(group_day, fake, q, day, cache))
         for day in _days(q.start, q.end)
     ]
     sign = -1 if q.descending else 1
@@ -340,8 +393,9 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> 
         for key, values in d.groups.items():
             summed = acc.get(key)
             acc[key] = values if summed is None else tuple(map(add, summed, values))
-    by_name = _sorted_by_names([(None, k, v) for k, v in acc.items()])
-    return _sorted_by_keys(by_name, [sign * metric(m) for _, _, m in by_name])
+    ranks, span = cache.name_ranks(fake, q.dims, acc.keys())
+    entries = [(None, k, v) for k, v in acc.items()]
+    return _sorted_by_keys(entries, [ranks[k] + sign * metric(v) * span for _, k, v in entries])
 
 
 def _total_tokens(m: tuple[int, ...]) -> int:

@@ -144,6 +144,10 @@ class FakeOrganization:
                 combos.append(_ComboInfo(combo, weight, start, key.active_until, key.caching, key.web_search))
         return combos
 
+    def combinations(self) -> list[Combo]:
+        """The dimensions (a row's first eight fields) of every combination that can ever have usage."""
+        return [info.combo for info in self._combos]
+
     # -- one day ---------------------------------------------------------------------------------
     def day_rows(self, day: dt.date) -> list[Row]:
         """The rows of one day (empty before 2026-01-01 and from `today` on). Do not mutate."""
@@ -286,21 +290,16 @@ def format_cents(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _plain(units: int, digits: int) -> str:
-    whole, frac = divmod(units, 10**digits)
-    if not frac:
-        return str(whole)
-    return f"{whole}.{frac:0{digits}d}".rstrip("0")
-
-
 def list_amount_text(list_units: int) -> str:
-    """`format_cents(list_amount_cents(units))`, fast."""
-    return _plain(list_units, 8)
+    """`format_cents(list_amount_cents(units))`, fast (it renders every cost row the fake serves)."""
+    whole, frac = divmod(list_units, 100_000_000)
+    return f"{whole}.{frac:08d}".rstrip("0") if frac else str(whole)
 
 
 def amount_text(list_units: int) -> str:
     """`format_cents(amount_cents(units))`, fast."""
-    return _plain(list_units * 9, 9)
+    whole, frac = divmod(list_units * 9, 1_000_000_000)
+    return f"{whole}.{frac:09d}".rstrip("0") if frac else str(whole)
 
 
 __all__ += ["amount_cents", "amount_text", "format_cents", "list_amount_cents", "list_amount_text"]
