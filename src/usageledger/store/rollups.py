@@ -1,65 +1,105 @@
-"""Rollups: usage and cost summed per day to coarser grains, rebuilt with the rows they sum.
+"""Rollups: usage and cost summed per day to coarser grains, written with the rows they sum.
 
-`refresh_rollups` runs inside the transaction that writes a window, so a rollup is never ahead of or
-behind its rows. `table_for` picks the smallest table that has every column a query needs.
+The API hands a window over whole (every row of every day in it), and the writer replaces the
+window's stored rows with exactly those, so the window's rollups are the sums of the rows the writer
+is handed. `RollupSums` adds them up page by page, cheaper than asking the database to read the
+window back (measured ~2 µs a row for the SQL GROUP BY), and `replace_window` swaps them in inside
+the transaction that writes the window: a rollup is never ahead of or behind its rows.
+`table_for` picks the smallest table that has every column a query needs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from operator import add, itemgetter
+from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 
 from .tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage_rows
 
-__all__ = ["delete_rollups", "refresh_rollups", "table_for"]
+__all__ = ["RollupSums", "delete_rollups", "table_for"]
+
+# Every grain is summed from the finest one, so the finest must hold every other grain's dimensions.
+_FINEST = max(ROLLUP_GRAINS, key=lambda grain: len(ROLLUP_GRAINS[grain]))
+assert all(set(dims) <= set(ROLLUP_GRAINS[_FINEST]) for dims in ROLLUP_GRAINS.values())
 
 
-def _pairs() -> Iterable[tuple[Table, Table, tuple[str, ...]]]:
-    for grain, dims in ROLLUP_GRAINS.items():
-        yield usage_rows, usage_rollups[grain], dims
-        yield cost_rows, cost_rollups[grain], dims
+def _add_nullable(a: int | None, b: int | None) -> int | None:
+    """SQL's SUM: a NULL (a metric the source does not report) is skipped; all NULL stays NULL."""
+    if a is None:
+        return b
+    return a if b is None else a + b
 
 
-def _refresh_order(base: Table, rollups: dict[str, Table]) -> list[tuple[Table, Table, tuple[str, ...]]]:
-    """(source, rollup, dims), finest grain first; each summed from the smallest finer table it can be.
+def _metrics(rollup: Table, dims: Sequence[str]) -> list[str]:
+    return [c.name for c in rollup.columns if c.name not in ("connection_id", "day", *dims)]
 
-    Summing the model grain from the workspace grain reads a few hundred rows a day instead of
-    thousands (measured 3 ms instead of 85 ms for a 31-day window of a large organization).
+
+class RollupSums:
+    """One kind's rows of a window (usage or cost) summed to every rollup grain as they are written.
+
+    `columns` names the positions of the row tuples `add` receives (the writer's insert columns).
     """
-    order: list[tuple[Table, Table, tuple[str, ...]]] = []
-    done: list[tuple[Table, tuple[str, ...]]] = []
-    for grain, dims in sorted(ROLLUP_GRAINS.items(), key=lambda item: -len(item[1])):
-        source = next((table for table, finer in reversed(done) if set(dims) <= set(finer)), base)
-        order.append((source, rollups[grain], dims))
-        done.append((rollups[grain], dims))
-    return order
 
+    def __init__(self, kind: str, columns: Sequence[str]) -> None:
+        self._rollups = usage_rollups if kind == "usage" else cost_rollups
+        self._dims = ROLLUP_GRAINS[_FINEST]
+        self._metric_names = _metrics(self._rollups[_FINEST], self._dims)
+        self._key_of = itemgetter(*[columns.index(name) for name in ("day", *self._dims)])
+        self._values_of = itemgetter(*[columns.index(name) for name in self._metric_names])
+        self._sums: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
-def refresh_rollups(conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
-    """Re-sum the days [start, end) of one connection into every rollup."""
-    for base, rollups in ((usage_rows, usage_rollups), (cost_rows, cost_rollups)):
-        for source, rollup, dims in _refresh_order(base, rollups):
-            in_window = (rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end)
-            conn.execute(delete(rollup).where(*in_window))
-            sums = [c.name for c in rollup.columns if c.name not in ("connection_id", "day", *dims)]
-            summed = (
-                select(
-                    source.c.connection_id,
-                    source.c.day,
-                    *[source.c[d] for d in dims],
-                    *[func.sum(source.c[m]).label(m) for m in sums],
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        sums, key_of, values_of = self._sums, self._key_of, self._values_of
+        for row in rows:
+            key = key_of(row)
+            values = values_of(row)
+            old = sums.get(key)
+            if old is None:
+                sums[key] = values
+                continue
+            try:
+                sums[key] = tuple(map(add, old, values))
+            except TypeError:  # a NULL metric somewhere: sum the SQL way
+                sums[key] = tuple(map(_add_nullable, old, values))
+
+    def _grain(self, dims: Sequence[str]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        if tuple(dims) == self._dims:
+            return self._sums
+        key_of = itemgetter(0, *[1 + self._dims.index(name) for name in dims])
+        coarser: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for key, values in self._sums.items():
+            coarse = key_of(key)
+            old = coarser.get(coarse)
+            coarser[coarse] = values if old is None else tuple(map(_add_nullable, old, values))
+        return coarser
+
+    def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
+        """Replace the rollups of days [start, end) of one connection with these sums."""
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        for grain, dims in ROLLUP_GRAINS.items():
+            rollup = self._rollups[grain]
+            conn.execute(
+                delete(rollup).where(
+                    rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end
                 )
-                .where(source.c.connection_id == connection_id, source.c.day >= start, source.c.day < end)
-                .group_by(source.c.connection_id, source.c.day, *[source.c[d] for d in dims])
             )
-            conn.execute(insert(rollup).from_select(["connection_id", "day", *dims, *sums], summed))
+            sums = self._grain(dims)
+            if not sums:
+                continue
+            columns = ("connection_id", "day", *dims, *self._metric_names)
+            conn.exec_driver_sql(
+                f"INSERT INTO {rollup.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join([placeholder] * len(columns))})",
+                [(connection_id, *key, *values) for key, values in sums.items()],
+            )
 
 
 def delete_rollups(conn: Connection, connection_id: int) -> None:
-    for _, rollup, _ in _pairs():
+    for rollup in (*usage_rollups.values(), *cost_rollups.values()):
         conn.execute(delete(rollup).where(rollup.c.connection_id == connection_id))
 
 

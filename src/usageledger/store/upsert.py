@@ -24,7 +24,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 
 from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
-from usageledger.store.rollups import refresh_rollups
+from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
 
 __all__ = ["RepeatedRowError", "WindowResult", "WindowWriter", "cents_to_microcents"]
@@ -86,7 +86,7 @@ def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
 class _Target:
     """Per-table state of a window: statements, the rows stored before this run, counters."""
 
-    __slots__ = ("before", "delete_sql", "keys", "kind", "matched", "seen", "write_sql", "written")
+    __slots__ = ("before", "delete_sql", "keys", "kind", "matched", "seen", "sums", "write_sql", "written")
 
     def __init__(
         self,
@@ -97,6 +97,7 @@ class _Target:
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
+        self.sums = RollupSums(kind, (*_KEY_COLUMNS, *metrics, "sync_run_id"))
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
         self.write_sql = (_upsert_sql if before else _insert_sql)(table, metrics, placeholder)
         self.delete_sql = _delete_sql(table, placeholder)
@@ -218,6 +219,7 @@ class WindowWriter:
         if not rows:
             return 0
         target.written += len(rows)
+        target.sums.add(rows)  # every row, unchanged ones too: the rollups are rebuilt from them
         keys = target.keys
         if keys is not None:  # rows were stored before: skip unchanged rows, count revised ones
             before, changed, revised = target.before, [], 0
@@ -267,7 +269,11 @@ class WindowWriter:
                 cost_rows_stored=connections.c.cost_rows_stored + stored_delta[1],
             )
         )
-        refresh_rollups(self._conn, self._connection_id, self._window.start, self._window.end)
+        for target in (self._usage, self._cost):
+            if target.seen:
+                target.sums.replace_window(
+                    self._conn, self._connection_id, self._window.start, self._window.end
+                )
         return WindowResult(
             usage_rows=self._usage.written,
             cost_rows=self._cost.written,
