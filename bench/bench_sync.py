@@ -121,7 +121,9 @@ def main() -> None:
             wall = time.perf_counter() - started
             if sync.returncode != 0:
                 raise SystemExit(f"sync failed ({sync.returncode}): {sync.stderr.strip()}")
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
+            peak_mb = usage_of_sync.ru_maxrss / 1024
+            cpu_seconds = usage_of_sync.ru_utime + usage_of_sync.ru_stime
             db = sqlite3.connect(Path(home) / "usageledger.db")
             usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
             cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
@@ -156,6 +158,7 @@ def main() -> None:
         f"{stored / sync_seconds:,.0f} rows/s"
     )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
+    print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
 
 
 if __name__ == "__main__":
