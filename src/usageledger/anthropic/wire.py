@@ -144,33 +144,26 @@ class _CostRow(msgspec.Struct, gc=False):
     cost: _Cost
 
 
-class _UsageReport(msgspec.Struct, gc=False):
-    data: list[_UsageRow]
-    has_more: bool
-    next_page: str | None = None
-    data_refreshed_at: str | None = None
-
-
-class _CostReport(msgspec.Struct, gc=False):
-    data: list[_CostRow]
-    has_more: bool
-    next_page: str | None = None
-    data_refreshed_at: str | None = None
-
-
 class _Cursor(msgspec.Struct, gc=False):
-    """What a report page says about the next one; its rows are skipped, not built."""
+    """What a report page says about the next one; decoding only this skips the rows unbuilt."""
 
     has_more: bool
     next_page: str | None = None
     data_refreshed_at: str | None = None
 
 
-_Report = TypeVar("_Report", _UsageReport, _CostReport, _Cursor)
-_USAGE_REPORT = msgspec.json.Decoder(_UsageReport)
-_COST_REPORT = msgspec.json.Decoder(_CostReport)
+_Row = TypeVar("_Row", _UsageRow, _CostRow)
+
+
+class _Report(_Cursor, Generic[_Row], kw_only=True, gc=False):
+    data: list[_Row]
+
+
+_USAGE_REPORT = msgspec.json.Decoder(_Report[_UsageRow])
+_COST_REPORT = msgspec.json.Decoder(_Report[_CostRow])
 _CURSOR = msgspec.json.Decoder(_Cursor)
 _ANY_JSON = msgspec.json.Decoder()
+_Decoded = TypeVar("_Decoded")
 
 
 def _not_json(what: str, exc: Exception) -> MalformedResponseError:
@@ -187,7 +180,7 @@ def _malformed(what: str, detail: str) -> MalformedResponseError:
     )
 
 
-def _decode_report(decoder: msgspec.json.Decoder[_Report], body: bytes, what: str) -> _Report:
+def _decode_report(decoder: msgspec.json.Decoder[_Decoded], body: bytes, what: str) -> _Decoded:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:  # valid JSON of the wrong shape: says which field, where
