@@ -125,9 +125,14 @@ class _Usage(msgspec.Struct, gc=False):
     server_tool_use: _ServerToolUse | None = None
 
 
-class _UsageRow(msgspec.Struct, gc=False):
+class _GroupRow(msgspec.Struct, gc=False):
+    """One day × group of a report: the day it starts and the group's dimensions."""
+
     starting_at: str
     group: _Group
+
+
+class _UsageRow(_GroupRow, gc=False):
     usage: _Usage
 
 
@@ -138,9 +143,7 @@ class _Cost(msgspec.Struct, gc=False):
     requests: int | None = None
 
 
-class _CostRow(msgspec.Struct, gc=False):
-    starting_at: str
-    group: _Group
+class _CostRow(_GroupRow, gc=False):
     cost: _Cost
 
 
