@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 
+from .bulk import BulkInsert
 from .tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage_rows
 
 __all__ = ["RollupSums", "delete_rollups", "table_for"]
@@ -79,7 +80,6 @@ class RollupSums:
 
     def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
         """Replace the rollups of days [start, end) of one connection with these sums."""
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         for grain, dims in ROLLUP_GRAINS.items():
             rollup = self._rollups[grain]
             conn.execute(
@@ -91,10 +91,8 @@ class RollupSums:
             if not sums:
                 continue
             columns = ("connection_id", "day", *dims, *self._metric_names)
-            conn.exec_driver_sql(
-                f"INSERT INTO {rollup.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join([placeholder] * len(columns))})",
-                [(connection_id, *key, *values) for key, values in sums.items()],
+            BulkInsert(conn, rollup.name, columns).send(
+                conn, [(connection_id, *key, *values) for key, values in sums.items()]
             )
 
 

@@ -3,8 +3,8 @@
 `WindowWriter` upserts usage and cost records on their natural key (connection, day, every dimension)
 with `INSERT … ON CONFLICT … DO UPDATE`, stamping each row with the sync run that wrote it. `finish()`
 then deletes the window's rows this run did not write (they vanished upstream), so re-syncing a
-day replaces it exactly. Rows are sent with a prepared statement and executemany on plain tuples:
-this is the hot path of a backfill.
+day replaces it exactly. Rows are plain tuples sent a few hundred to a statement (store.bulk): this
+is the hot path of a backfill.
 
 A report never lists one group twice; if a page does (a cursor led back to an earlier page), the
 window fails with RepeatedRowError. Into a window with no stored rows (a backfill) rows go with a
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 
 from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
+from usageledger.store.bulk import BulkInsert
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
 
@@ -59,17 +60,9 @@ class WindowResult:
     removed: int
 
 
-def _insert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
-    columns = (*_KEY_COLUMNS, *metrics, "sync_run_id")
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))})"
-
-
-def _upsert_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+def _on_conflict_update(metrics: tuple[str, ...]) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
-    return (
-        f"{_insert_sql(table, metrics, placeholder)} "
-        f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
-    )
+    return f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
 
 
 def _delete_sql(table: str, placeholder: str) -> str:
@@ -86,20 +79,22 @@ def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
 class _Target:
     """Per-table state of a window: statements, the rows stored before this run, counters."""
 
-    __slots__ = ("before", "delete_sql", "keys", "kind", "matched", "seen", "sums", "write_sql", "written")
+    __slots__ = ("before", "delete_sql", "insert", "keys", "kind", "matched", "seen", "sums", "written")
 
     def __init__(
         self,
+        conn: Connection,
         kind: str,
         table: str,
         metrics: tuple[str, ...],
-        placeholder: str,
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
-        self.sums = RollupSums(kind, (*_KEY_COLUMNS, *metrics, "sync_run_id"))
+        columns = (*_KEY_COLUMNS, *metrics, "sync_run_id")
+        self.sums = RollupSums(kind, columns)
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
-        self.write_sql = (_upsert_sql if before else _insert_sql)(table, metrics, placeholder)
+        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(metrics) if before else "")
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self.delete_sql = _delete_sql(table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
@@ -127,17 +122,17 @@ class WindowWriter:
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self._usage = _Target(
+            conn,
             "usage",
             "usage_rows",
             USAGE_METRICS,
-            placeholder,
             self._load(_select_sql("usage_rows", USAGE_METRICS, placeholder)),
         )
         self._cost = _Target(
+            conn,
             "cost",
             "cost_rows",
             _COST_METRICS,
-            placeholder,
             self._load(_select_sql("cost_rows", _COST_METRICS, placeholder)),
         )
 
@@ -240,7 +235,7 @@ class WindowWriter:
             rows = changed
         if rows:
             try:
-                self._conn.exec_driver_sql(target.write_sql, rows)
+                target.insert.send(self._conn, rows)
             except IntegrityError as exc:
                 if "unique" not in str(exc.orig).lower():
                     raise

