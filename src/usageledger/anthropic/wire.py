@@ -137,8 +137,8 @@ class _UsageRow(_GroupRow, gc=False):
 
 
 class _Cost(msgspec.Struct, gc=False):
-    amount: str
-    list_amount: str
+    amount: Decimal  # decimal strings of cents on the wire, read exactly
+    list_amount: Decimal
     currency: str
     requests: int | None = None
 
@@ -338,8 +338,8 @@ def _cost_records(body: bytes, organization_id: str | None) -> list[CostRecord]:
         CostRecord(
             _day_of(row.starting_at),
             _group_dims(row.group, organization_id),
-            _decimal(row.cost.amount, "cost"),
-            _decimal(row.cost.list_amount, "cost"),
+            row.cost.amount,
+            row.cost.list_amount,
             row.cost.currency,
             row.cost.requests,
         )
