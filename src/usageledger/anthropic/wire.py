@@ -293,14 +293,14 @@ def _bucket_day(bucket: Any, what: str) -> dt.date:
     return _day_of(bucket["starting_at"])
 
 
+def _lazy_page(body: bytes, what: str, decode_rows: Callable[[], list[R]]) -> ReportPage[R]:
+    """The page's cursor now; its rows by `decode_rows` when first read."""
+    cursor = _decode_report(_CURSOR, body, what)
+    return ReportPage(cursor.has_more, cursor.next_page, _moment(cursor.data_refreshed_at), decode_rows)
+
+
 def parse_analytics_usage(body: bytes, organization_id: str | None) -> UsagePage:
-    cursor = _decode_report(_CURSOR, body, "usage")
-    return ReportPage(
-        cursor.has_more,
-        cursor.next_page,
-        _moment(cursor.data_refreshed_at),
-        lambda: _usage_records(body, organization_id),
-    )
+    return _lazy_page(body, "usage", lambda: _usage_records(body, organization_id))
 
 
 def _usage_records(body: bytes, organization_id: str | None) -> list[UsageRecord]:
@@ -324,13 +324,7 @@ def _usage_records(body: bytes, organization_id: str | None) -> list[UsageRecord
 
 
 def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:
-    cursor = _decode_report(_CURSOR, body, "cost")
-    return ReportPage(
-        cursor.has_more,
-        cursor.next_page,
-        _moment(cursor.data_refreshed_at),
-        lambda: _cost_records(body, organization_id),
-    )
+    return _lazy_page(body, "cost", lambda: _cost_records(body, organization_id))
 
 
 def _cost_records(body: bytes, organization_id: str | None) -> list[CostRecord]:
