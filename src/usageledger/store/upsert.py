@@ -87,6 +87,7 @@ class _Target:
         kind: str,
         table: str,
         metrics: tuple[str, ...],
+        placeholder: str,
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
@@ -94,7 +95,6 @@ class _Target:
         self.sums = RollupSums(kind, columns)
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
         self.insert = BulkInsert(conn, table, columns, _on_conflict_update(metrics) if before else "")
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         self.delete_sql = _delete_sql(table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
@@ -126,6 +126,7 @@ class WindowWriter:
             "usage",
             "usage_rows",
             USAGE_METRICS,
+            placeholder,
             self._load(_select_sql("usage_rows", USAGE_METRICS, placeholder)),
         )
         self._cost = _Target(
@@ -133,6 +134,7 @@ class WindowWriter:
             "cost",
             "cost_rows",
             _COST_METRICS,
+            placeholder,
             self._load(_select_sql("cost_rows", _COST_METRICS, placeholder)),
         )
 
