@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization
+from usageledger.models import CostRecord, UsageRecord
 from usageledger.sync import earliest_allowed_day, plan_windows
 
 SEED = 1
@@ -44,37 +45,22 @@ def _wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise SystemExit(f"the fake API did not start on port {port}")
 
 
+def _pages(records: Iterable[UsageRecord | CostRecord]) -> int:
+    """Pages of 1,000 rows the API needs for these records at the sync's grain (day × the 5 group_by)."""
+    groups = {(r.day, r.dims[1:6]) for r in records}  # workspace, API key, model, tier, context window
+    return max(1, math.ceil(len(groups) / 1000))
+
+
 def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int]:
     """(data calls, total-check calls, windows) the API's limits allow for this backfill."""
     fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
     today = fake.today
     start = max(earliest_allowed_day(today), today - dt.timedelta(days=days - 1))
     windows = plan_windows(start, today + dt.timedelta(days=1))
-    data_calls = 0
-    for window in windows:
-        grain = Counter(
-            (
-                r.day,
-                r.dims.workspace_id,
-                r.dims.api_key_id,
-                r.dims.model,
-                r.dims.service_tier,
-                r.dims.context_window,
-            )
-            for r in fake.truth_usage(window.start, window.end)
-        )
-        cost_grain = Counter(
-            (
-                r.day,
-                r.dims.workspace_id,
-                r.dims.api_key_id,
-                r.dims.model,
-                r.dims.service_tier,
-                r.dims.context_window,
-            )
-            for r in fake.truth_cost(window.start, window.end)
-        )
-        data_calls += max(1, math.ceil(len(grain) / 1000)) + max(1, math.ceil(len(cost_grain) / 1000))
+    data_calls = sum(
+        _pages(fake.truth_usage(window.start, window.end)) + _pages(fake.truth_cost(window.start, window.end))
+        for window in windows
+    )
     return data_calls, 2 * len(windows), len(windows)
 
 
