@@ -96,11 +96,9 @@ def connection_id(engine: Engine) -> int:
         )
 
 
-def usage(
-    day: dt.date, model: str | None = "claude-test", tokens: int = 100, **dims: str | None
-) -> UsageRecord:
-    """A usage record with easy-to-check numbers (every metric derived from `tokens`)."""
-    base = {
+def _dims(model: str | None, **dims: str | None) -> Dimensions:
+    """The fixtures' dimensions: one organization, workspace, API key, tier and window unless given."""
+    base: dict[str, str | None] = {
         "organization_id": "org-demo",
         "workspace_id": "wrk_a",
         "api_key_id": "apikey_a",
@@ -108,10 +106,16 @@ def usage(
         "service_tier": "standard",
         "context_window": "0-200k",
     }
-    base.update(dims)
+    return Dimensions(**(base | dims))
+
+
+def usage(
+    day: dt.date, model: str | None = "claude-test", tokens: int = 100, **dims: str | None
+) -> UsageRecord:
+    """A usage record with easy-to-check numbers (every metric derived from `tokens`)."""
     return UsageRecord(
         day=day,
-        dims=Dimensions(**base),
+        dims=_dims(model, **dims),
         uncached_input_tokens=tokens,
         output_tokens=tokens * 2,
         cache_read_input_tokens=tokens * 3,
@@ -127,18 +131,9 @@ def cost(
 ) -> CostRecord:
     from decimal import Decimal
 
-    base = {
-        "organization_id": "org-demo",
-        "workspace_id": "wrk_a",
-        "api_key_id": "apikey_a",
-        "model": model,
-        "service_tier": "standard",
-        "context_window": "0-200k",
-    }
-    base.update(dims)
     return CostRecord(
         day=day,
-        dims=Dimensions(**base),
+        dims=_dims(model, **dims),
         amount_cents=Decimal(cents),
         list_amount_cents=Decimal(cents) * 2,
         requests=3,
