@@ -1,0 +1,142 @@
+"""Named periods ("this month", "last 30 days", "2026-10") resolved to whole UTC days, for every surface.
+
+The web filters, the overview, the CLI's `--period` and the exports all take the same names, so they are
+declared once here. A period is a half-open range of days, `[start, end)`, as the planner's windows are;
+`today` is always an argument, so every rule here is a pure function that tests can pin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from usageledger.errors import UsageError
+
+__all__ = [
+    "CUSTOM_PERIOD",
+    "PERIOD_PRESETS",
+    "Period",
+    "comparable_previous",
+    "month_period",
+    "resolve_period",
+]
+
+# Preset key → the label people see. The keys are what URLs, the API and `--period` take.
+PERIOD_PRESETS: dict[str, str] = {
+    "this-month": "This month",
+    "last-month": "Last month",
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "ytd": "Year to date",
+}
+CUSTOM_PERIOD = "custom"
+_ROLLING_DAYS = {"7d": 7, "30d": 30, "90d": 90}
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole UTC days from `start` (inclusive) to `end` (exclusive), with the name it was asked by."""
+
+    key: str
+    label: str
+    start: dt.date
+    end: dt.date
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day < self.end
+
+
+def _first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    first = _first_of_month(day)
+    return (first + dt.timedelta(days=32)).replace(day=1)
+
+
+def _previous_month(day: dt.date) -> dt.date:
+    return (_first_of_month(day) - dt.timedelta(days=1)).replace(day=1)
+
+
+def month_period(text: str) -> Period:
+    """The calendar month named `YYYY-MM`."""
+    match = _MONTH.match(text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise UsageError(f"A month is written YYYY-MM, such as 2026-10; not {text!r}.")
+    start = dt.date(int(match.group(1)), int(match.group(2)), 1)
+    return Period(start.strftime("%Y-%m"), start.strftime("%B %Y"), start, _next_month(start))
+
+
+def _preset(key: str, today: dt.date) -> Period:
+    label = PERIOD_PRESETS[key]
+    tomorrow = today + dt.timedelta(days=1)
+    if key == "this-month":
+        return Period(key, label, _first_of_month(today), tomorrow)
+    if key == "last-month":
+        start = _previous_month(today)
+        return Period(key, label, start, _first_of_month(today))
+    if key == "ytd":
+        return Period(key, label, today.replace(month=1, day=1), tomorrow)
+    return Period(key, label, tomorrow - dt.timedelta(days=_ROLLING_DAYS[key]), tomorrow)
+
+
+def resolve_period(
+    preset: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    *,
+    today: dt.date,
+    default: str = "this-month",
+) -> Period:
+    """The period asked for: explicit days win over a preset; nothing at all means `default`.
+
+    `until` is inclusive, as everywhere users type days. A month (`2026-10`) is accepted as a preset.
+    Raises UsageError, with what to type instead, for an unknown preset or a reversed range.
+    """
+    if since is not None or until is not None:
+        if since is not None and until is not None and since > until:
+            raise UsageError(
+                f"The range starts on {since} but ends on {until}, before it starts; swap the two days."
+            )
+        start = since or (until or today).replace(day=1)
+        end = (until or today) + dt.timedelta(days=1)
+        return Period(CUSTOM_PERIOD, f"{start} to {end - dt.timedelta(days=1)}", start, end)
+    key = (preset or default).strip().lower()
+    if key in PERIOD_PRESETS:
+        return _preset(key, today)
+    if _MONTH.match(key):
+        return month_period(key)
+    raise UsageError(
+        f"Unknown period {preset!r}: use one of {', '.join(PERIOD_PRESETS)}, a month as YYYY-MM, "
+        "or explicit days (since/until, YYYY-MM-DD)."
+    )
+
+
+def comparable_previous(period: Period) -> Period:
+    """The stretch to compare `period` with, so partial months are compared fairly.
+
+    A month to date (1st → day N) compares with the same days of the month before (1st → day N, cut at
+    that month's end: 31 March compares with 1–28/29 February); a whole calendar month with the whole
+    month before; anything else with the same number of days just before it.
+    """
+    if period.start.day == 1 and period.days <= 31 and period.last_day.month == period.start.month:
+        previous_start = _previous_month(period.start)
+        previous_month_end = _first_of_month(period.start)
+        if period.end == _next_month(period.start):  # a whole month
+            return Period("previous", "Previous month", previous_start, previous_month_end)
+        end = min(previous_start + dt.timedelta(days=period.days), previous_month_end)
+        return Period("previous", "Same days last month", previous_start, end)
+    start = period.start - dt.timedelta(days=period.days)
+    return Period("previous", "Previous period", start, period.start)
