@@ -32,3 +32,21 @@ def test_wrong_shapes_get_a_credential_error_with_advice(key, error):
     assert "Admin" in caught.value.message
     if key:
         assert key not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("sk-ant-admin01-xxxx", "too short: only 4 characters"),
+        ("sk-ant-admin01-ab", "too short: only 2 characters"),
+        ("sk-ant-admin01-fake test key with spaces in it", "characters an Admin API key never has"),
+        ("sk-ant-admin01-fake-test-key-abcdefghij!klmnop", "characters an Admin API key never has"),
+        ("sk-ant-adm-fake-test-key-abcdefghijklmnopqrstuvwxyz", "they start with sk-ant-admin01-"),
+    ],
+)
+def test_a_malformed_admin_key_is_told_what_is_wrong_with_it(key, says):
+    """Right prefix but too short, or stray characters: the message names the real problem, not the prefix."""
+    with pytest.raises(MalformedKeyError) as caught:
+        check_admin_key_shape(key)
+    assert says in caught.value.message
+    assert key not in caught.value.message

@@ -8,8 +8,11 @@ from ..errors import MalformedKeyError, StandardKeyError
 
 __all__ = ["check_admin_key_shape"]
 
-_ADMIN_KEY = re.compile(r"^sk-ant-admin01-[A-Za-z0-9_-]{20,}$")
+_ADMIN_PREFIX = "sk-ant-admin01-"
+_MIN_SECRET_LENGTH = 20  # characters after the prefix; real keys have far more
+_SECRET_CHARACTERS = re.compile(r"^[A-Za-z0-9_-]*$")
 _STANDARD_KEY = re.compile(r"^sk-ant-api\d\d-")
+_COPY_AGAIN = "Copy the whole key from the Anthropic Console (Settings → Admin keys) and try again."
 
 
 def check_admin_key_shape(key: str) -> str:
@@ -21,9 +24,19 @@ def check_admin_key_shape(key: str) -> str:
             "Create an Admin API key (sk-ant-admin01-…) in the Anthropic Console under "
             "Settings → Admin keys, and paste that instead."
         )
-    if not _ADMIN_KEY.match(key):
+    if not key.startswith(_ADMIN_PREFIX):
         raise MalformedKeyError(
-            "That does not look like an Anthropic Admin API key (they start with sk-ant-admin01- and "
-            "have no spaces). Copy the whole key from the Anthropic Console and try again."
+            f"That does not look like an Anthropic Admin API key: they start with {_ADMIN_PREFIX}. {_COPY_AGAIN}"
+        )
+    secret = key[len(_ADMIN_PREFIX) :]
+    if not _SECRET_CHARACTERS.match(secret):
+        raise MalformedKeyError(
+            "That key contains characters an Admin API key never has (spaces, line breaks or punctuation "
+            f"other than - and _); it was probably pasted with something else. {_COPY_AGAIN}"
+        )
+    if len(secret) < _MIN_SECRET_LENGTH:
+        raise MalformedKeyError(
+            f"That key is too short: only {len(secret)} characters follow {_ADMIN_PREFIX}, and an Admin API "
+            f"key has many more; it was probably cut off while copying. {_COPY_AGAIN}"
         )
     return key
