@@ -76,3 +76,46 @@ def test_unsupported_database_is_a_config_error(tmp_path: Path) -> None:
     """Only SQLite and PostgreSQL are supported."""
     with pytest.raises(ConfigError):
         create_engine_for(Settings(home=tmp_path, database_url="mysql://u@h/db"))
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_home_and_its_database_are_the_owners_alone(tmp_path: Path, secret_key: str) -> None:
+    """Home 0700; the database and its WAL/SHM files 0600, even under a permissive umask."""
+    import os
+
+    home = tmp_path / "fresh" / "home"
+    previous = os.umask(0o002)
+    try:
+        engine = create_engine_for(Settings(home=home, secret_key=secret_key))
+        migrate(engine)
+        with engine.connect() as conn:  # keep a connection open so the WAL and SHM files exist
+            conn.exec_driver_sql("SELECT 1")
+            files = [home / "usageledger.db", home / "usageledger.db-wal", home / "usageledger.db-shm"]
+            assert all(path.exists() for path in files)
+            modes = {path.name: _mode(path) for path in files}
+        engine.dispose()
+    finally:
+        os.umask(previous)
+    assert _mode(home) == 0o700
+    assert modes == {name: 0o600 for name in modes}
+
+
+def test_an_existing_world_readable_database_is_narrowed(tmp_path: Path, secret_key: str) -> None:
+    """A database file left 0644 by an older version becomes 0600 when opened."""
+    database = tmp_path / "usageledger.db"
+    database.touch(mode=0o644)
+    database.chmod(0o644)
+    create_engine_for(Settings(home=tmp_path, secret_key=secret_key)).dispose()
+    assert _mode(database) == 0o600
+
+
+def test_the_generated_key_files_folder_is_private(tmp_path: Path) -> None:
+    """The key file's folder, made by the vault, is 0700 and the key file 0600."""
+    from usageledger.store import Vault
+
+    home = tmp_path / "keys"
+    Vault.from_settings(Settings(home=home))
+    assert (_mode(home), _mode(home / "secret.key")) == (0o700, 0o600)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from usageledger.config import Settings
 from usageledger.errors import ConfigError
+from usageledger.private_files import make_private_dir, make_private_file
 
 __all__ = ["checkpoint", "create_engine_for", "migrate", "migrations_config"]
 
@@ -48,6 +49,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _prepare_sqlite_file(path: Path) -> None:
+    """The database file exists with mode 0600 before SQLite opens it; its -wal and -shm files inherit that."""
+    make_private_dir(path.parent)
+    make_private_file(path)
+
+
 def create_engine_for(settings: Settings, **kwargs: Any) -> Engine:
     """Build the engine for `settings` (creating `settings.home` for the default SQLite file)."""
     raw_url = _normalize_url(settings.resolved_database_url())
@@ -57,9 +64,9 @@ def create_engine_for(settings: Settings, **kwargs: Any) -> Engine:
         raise ConfigError("USAGELEDGER_DATABASE_URL is not a valid database URL.") from exc
     backend = url.get_backend_name()
     if backend == "sqlite":
-        settings.home.mkdir(parents=True, exist_ok=True)
+        make_private_dir(settings.home)
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(Path(url.database))
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine

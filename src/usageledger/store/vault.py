@@ -24,6 +24,7 @@ from sqlalchemy import Connection, select, update
 
 from usageledger.config import Settings
 from usageledger.errors import ConfigError
+from usageledger.private_files import make_private_dir
 from usageledger.store.tables import credentials
 
 __all__ = ["Vault", "key_hint", "rotate_credentials"]
@@ -77,7 +78,7 @@ def _read_key_file(path: Path) -> list[str]:
 
 def _create_key_file(path: Path) -> None:
     """Write a new key to `path` atomically: it appears whole, with mode 0600, or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

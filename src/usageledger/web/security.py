@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from usageledger.config import Settings
+from usageledger.private_files import make_private_dir
 
 __all__ = [
     "CSRF_FIELD",
@@ -55,7 +56,7 @@ def load_session_secret(settings: Settings) -> str:
     path: Path = settings.key_file.with_name("session.key")
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
