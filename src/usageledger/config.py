@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
     session_secret: SecretStr | None = Field(default=None, description="Signs session cookies.")
+    public_url: str | None = Field(
+        default=None,
+        description="The address people open, e.g. https://usage.example.com (behind a TLS proxy).",
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Send cookies only over HTTPS; default: on when public_url starts with https://.",
+    )
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether cookies carry `Secure`: as set, else whenever the app is published over HTTPS."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     def resolved_database_url(self) -> str:
         if self.database_url:

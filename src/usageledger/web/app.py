@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         session_cookie=SESSION_COOKIE,
         max_age=14 * 24 * 3600,
         same_site="lax",
-        https_only=False,
+        https_only=settings.cookies_secure,
     )
     app.add_middleware(SecurityHeadersMiddleware, on_error=render_unhandled)
     install_error_handlers(app)
