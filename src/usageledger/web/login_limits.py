@@ -7,9 +7,10 @@ The policy (numbers from `LoginPolicy`'s defaults):
 - **Per account.** The first 5 consecutive failures for an email are free; after that each attempt waits
   15 seconds after the previous failure, doubling each time up to 15 minutes. A correct password clears
   the count; a day without failures forgets it.
-- **The owner still gets in.** An address with fewer than 3 failures in the last 15 minutes is not held
-  back by the account's backoff, so an attacker cannot lock the owner out: the owner's own device is not
-  the one failing. Each attacker address is still bound by its own limit and, once it fails, the backoff.
+- **The owner still gets in.** An address with fewer than 3 failures for this account (since its last
+  correct password, forgotten after a day) is not held back by the account's backoff, so an attacker
+  cannot lock the owner out: the owner's own device is not the one failing. Each attacker address is
+  still bound by its own limit and, after 3 failures for the account, by the backoff.
 - **Counted before checked.** An attempt is counted as a failure under the lock *before* its password is
   verified (a success takes it back), so parallel guesses cannot all pass the check.
 - **Bounded work.** At most `check_slots` password checks (argon2: 64 MiB and ~0.15 s each) run at once;
@@ -52,8 +53,8 @@ class LoginPolicy:
     account_first_wait: float = 15.0
     account_max_wait: float = 15 * 60
     account_memory: float = 24 * 3600
-    owner_grace: int = 3  # an address with fewer recent failures than this skips the account backoff
-    max_keys: int = 10_000  # per table (addresses, accounts)
+    owner_grace: int = 3  # an address with fewer failures for the account skips the account's backoff
+    max_keys: int = 10_000  # per table (addresses, accounts, address-account pairs)
     check_slots: int = 2
     check_queue: int = 8  # attempts that may wait for a slot; more are refused at once
     slot_wait: float = 5.0
@@ -77,7 +78,9 @@ class SignInRefused(Exception):
 
 
 @dataclass(slots=True)
-class _AccountFailures:
+class _Failures:
+    """Consecutive failures of an account, or of one address for one account."""
+
     count: int
     latest: float
 
@@ -86,6 +89,7 @@ class _AccountFailures:
 class _Reservation:
     address: bytes
     account: bytes
+    pair: bytes
     at: float
 
 
@@ -113,7 +117,8 @@ class LoginThrottle:
         self._salt = secrets.token_bytes(16)
         # Both tables are ordered by their latest failure, oldest first: expiry and eviction pop the front.
         self._addresses: OrderedDict[bytes, deque[float]] = OrderedDict()
-        self._accounts: OrderedDict[bytes, _AccountFailures] = OrderedDict()
+        self._accounts: OrderedDict[bytes, _Failures] = OrderedDict()
+        self._pairs: OrderedDict[bytes, _Failures] = OrderedDict()
         self._slots = threading.BoundedSemaphore(self.policy.check_slots)
         self._admission = threading.BoundedSemaphore(self.policy.check_slots + self.policy.check_queue)
 
@@ -121,7 +126,7 @@ class LoginThrottle:
         """How many addresses and accounts are tracked now (expired ones are dropped first)."""
         with self._lock:
             self._expire(self._clock())
-            return len(self._addresses) + len(self._accounts)
+            return len(self._addresses) + len(self._accounts) + len(self._pairs)
 
     @contextmanager
     def attempt(self, address: str, email: str) -> Iterator[LoginAttempt]:
@@ -152,6 +157,7 @@ class LoginThrottle:
         now = self._clock()
         address_key = self._digest(b"ip:", address)
         account_key = self._digest(b"email:", normalize_email(email))
+        pair_key = self._digest(b"pair:", address_key.hex() + account_key.hex())
         policy = self.policy
         with self._lock:
             self._expire(now)
@@ -163,21 +169,24 @@ class LoginThrottle:
                 raise SignInRefused(
                     429, f"Too many failed sign-ins from this address. Try again in {_about(wait)}.", wait
                 )
-            account = self._accounts.get(account_key) or _AccountFailures(0, now)
+            account = self._accounts.get(account_key) or _Failures(0, now)
+            pair = self._pairs.get(pair_key) or _Failures(0, now)
             wait = account.latest + policy.account_wait(account.count) - now
-            if len(times) >= policy.owner_grace and wait > 0:
+            if pair.count >= policy.owner_grace and wait > 0:
                 raise SignInRefused(
                     429, f"Too many failed sign-ins for this account. Try again in {_about(wait)}.", wait
                 )
             times.append(now)
-            account.count += 1
-            account.latest = now
+            for failures in (account, pair):
+                failures.count += 1
+                failures.latest = now
             self._remember(self._addresses, address_key, times)
             self._remember(self._accounts, account_key, account)
-        return _Reservation(address_key, account_key, now)
+            self._remember(self._pairs, pair_key, pair)
+        return _Reservation(address_key, account_key, pair_key, now)
 
     def _take_back(self, reservation: _Reservation, *, success: bool) -> None:
-        """Undo a reservation's count: it was no failure. A success also clears the account's count."""
+        """Undo a reservation's count: it was no failure. A success also clears the account's and pair's."""
         with self._lock:
             times = self._addresses.get(reservation.address)
             if times is not None:
@@ -187,11 +196,12 @@ class LoginThrottle:
                     pass
                 if not times:
                     del self._addresses[reservation.address]
-            account = self._accounts.get(reservation.account)
-            if account is not None:
-                account.count -= 1
-                if success or account.count <= 0:
-                    del self._accounts[reservation.account]
+            for table, key in ((self._accounts, reservation.account), (self._pairs, reservation.pair)):
+                failures = table.get(key)
+                if failures is not None:
+                    failures.count -= 1
+                    if success or failures.count <= 0:
+                        del table[key]
 
     def _remember(self, table: OrderedDict[bytes, _V], key: bytes, value: _V) -> None:
         table[key] = value
@@ -207,11 +217,12 @@ class LoginThrottle:
                 break
             del self._addresses[key]
         account_horizon = now - self.policy.account_memory
-        while self._accounts:
-            key, account = next(iter(self._accounts.items()))
-            if account.latest > account_horizon:
-                break
-            del self._accounts[key]
+        for table in (self._accounts, self._pairs):
+            while table:
+                key, failures = next(iter(table.items()))
+                if failures.latest > account_horizon:
+                    break
+                del table[key]
 
 
 def _busy(retry_after: float) -> SignInRefused:
