@@ -115,7 +115,7 @@ class LoginThrottle:
         self._lock = threading.Lock()
         # A per-process key: the digests are useless outside this process (no dictionary of emails).
         self._salt = secrets.token_bytes(16)
-        # Both tables are ordered by their latest failure, oldest first: expiry and eviction pop the front.
+        # Each table is ordered by its latest failure, oldest first: expiry and eviction pop the front.
         self._addresses: OrderedDict[bytes, deque[float]] = OrderedDict()
         self._accounts: OrderedDict[bytes, _Failures] = OrderedDict()
         self._pairs: OrderedDict[bytes, _Failures] = OrderedDict()
@@ -123,7 +123,7 @@ class LoginThrottle:
         self._admission = threading.BoundedSemaphore(self.policy.check_slots + self.policy.check_queue)
 
     def __len__(self) -> int:
-        """How many addresses and accounts are tracked now (expired ones are dropped first)."""
+        """How many addresses, accounts and address-account pairs are tracked (expired ones dropped first)."""
         with self._lock:
             self._expire(self._clock())
             return len(self._addresses) + len(self._accounts) + len(self._pairs)
