@@ -30,6 +30,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/bench_sync.py
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_login.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from usageledger.web import SESSION_COOKIE
-from usageledger.web.security import LoginThrottle
+from usageledger.web.login_limits import LoginPolicy, LoginThrottle, SignInRefused
 
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -103,20 +103,39 @@ def test_login_is_rate_limited(anon, accounts):
     assert SESSION_COOKIE not in blocked.headers.get("set-cookie", "") or "user_id" not in blocked.text
 
 
+def _fail(throttle: LoginThrottle, address: str, email: str) -> None:
+    with throttle.attempt(address, email):
+        pass  # a wrong password: the attempt stays counted
+
+
+def _refusal(throttle: LoginThrottle, address: str, email: str) -> SignInRefused | None:
+    try:
+        with throttle.attempt(address, email) as attempt:
+            attempt.succeeded()
+    except SignInRefused as refused:
+        return refused
+    return None
+
+
 def test_login_throttle_window():
-    """Failures expire after the window; a success clears the email's count."""
+    """An address's failures expire after the window; a success clears the account's count."""
     now = [0.0]
-    throttle = LoginThrottle(max_failures=2, window=60, clock=lambda: now[0])
-    throttle.record_failure("1.2.3.4", "a@example.com")
-    throttle.record_failure("1.2.3.4", "a@example.com")
-    assert 0 < throttle.retry_after("1.2.3.4", "a@example.com") <= 61
-    assert throttle.retry_after("5.6.7.8", "A@example.com") > 0  # same email, other address
-    assert throttle.retry_after("1.2.3.4", "b@example.com") > 0  # same address, other email
+    policy = LoginPolicy(address_limit=3, address_window=60, account_free_failures=2, owner_grace=1)
+    throttle = LoginThrottle(policy, clock=lambda: now[0])
+    for n in range(3):
+        _fail(throttle, "1.2.3.4", f"a{n}@example.com")
+    refused = _refusal(throttle, "1.2.3.4", "b@example.com")  # same address, other email
+    assert refused is not None and refused.status == 429 and 0 < refused.retry_after <= 60
+    assert "from this address" in refused.message
     now[0] = 61
-    assert throttle.retry_after("1.2.3.4", "a@example.com") == 0
-    throttle.record_failure("1.2.3.4", "a@example.com")
-    throttle.record_success("1.2.3.4", "a@example.com")
-    assert throttle.retry_after("1.2.3.4", "a@example.com") == 0
+    assert _refusal(throttle, "1.2.3.4", "b@example.com") is None
+    _fail(throttle, "1.2.3.4", "c@example.com")
+    assert _refusal(throttle, "1.2.3.4", "c@example.com") is None  # the success cleared c's count
+    _fail(throttle, "5.6.7.8", "c@example.com")
+    _fail(throttle, "5.6.7.8", "C@example.com ")  # the same account, however it is typed
+    refused = _refusal(throttle, "5.6.7.8", "c@example.com")
+    assert refused is not None and "for this account" in refused.message
+    assert _refusal(throttle, "9.9.9.9", "c@example.com") is None  # an address that has not been failing
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])

@@ -8,17 +8,22 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from usageledger.config import Settings
 from usageledger.errors import NotFoundError
 from usageledger.store.accounts import UserRow, get_user, user_for_token
 from usageledger.web.errors import ApiError, LoginRequired
-from usageledger.web.security import CSRF_FIELD, CSRF_HEADER, LoginThrottle, csrf_valid
+from usageledger.web.login_limits import LoginThrottle
+from usageledger.web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
 
 __all__ = [
     "AdminUser",
     "ApiAdmin",
     "ApiUser",
+    "MAX_FIELD_BYTES",
+    "MAX_FORM_FIELDS",
     "CsrfForm",
     "PageUser",
     "Services",
@@ -105,9 +110,31 @@ def _page_admin(user: PageUser) -> UserRow:
 AdminUser = Annotated[UserRow, Depends(_page_admin)]
 
 
+# Every form of ours is a few short fields; these bound what one request can make the parser hold.
+MAX_FORM_FIELDS = 100
+MAX_FIELD_BYTES = 64 * 1024
+_FORM_TOO_LARGE = (
+    f"This form is too large: at most {MAX_FORM_FIELDS} fields of at most {MAX_FIELD_BYTES // 1024} KB "
+    "each, and no file uploads. Shorten what you entered and submit it again."
+)
+
+
+async def _bounded_form(request: Request) -> FormData:
+    """The request's form, parsed within our bounds; a form beyond them is a 413, never a 500."""
+    try:
+        return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES)
+    except StarletteHTTPException as exc:
+        # Starlette answers 400 for every parser refusal; its limit messages all name the "maximum".
+        if "maximum" in str(exc.detail).lower():
+            raise ApiError(413, "payload_too_large", _FORM_TOO_LARGE) from exc
+        raise ApiError(
+            400, "invalid_request", "This form could not be read; reload the page and submit it again."
+        ) from exc
+
+
 async def _csrf_form(request: Request) -> dict[str, Any]:
-    """The submitted form, once its CSRF token matched the session's."""
-    form = await request.form()
+    """The submitted form (within the size bounds), once its CSRF token matched the session's."""
+    form = await _bounded_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise ApiError(
             403,

@@ -18,6 +18,7 @@ from usageledger.store.accounts import (
     list_users,
 )
 from usageledger.web.deps import AdminUser, CsrfForm, ServicesDep, session_user, sign_in, sign_out
+from usageledger.web.login_limits import SignInRefused
 from usageledger.web.params import PathId
 from usageledger.web.templating import flash, render
 
@@ -95,32 +96,45 @@ def login_page(request: Request, services: ServicesDep, next: str | None = None)
     return render(request, "login.html", title="Sign in", error=None, email="", next=_safe_next(next))
 
 
+# Checked before anything is hashed or counted: an address has at most 320 characters (RFC 5321).
+MAX_EMAIL_LENGTH = 320
+MAX_PASSWORD_LENGTH = 1024
+
+
+def _login_input_problem(email: str, password: str) -> str | None:
+    if len(email) > MAX_EMAIL_LENGTH or "\x00" in email:
+        return f"Give the email address you sign in with (at most {MAX_EMAIL_LENGTH} characters)."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Passwords have at most {MAX_PASSWORD_LENGTH} characters; check what you typed."
+    return None
+
+
+def _login_page(request: Request, status: int, email: str, target: str, error: str) -> HTMLResponse:
+    shown = email if len(email) <= MAX_EMAIL_LENGTH else ""
+    return render(request, "login.html", status, title="Sign in", email=shown, next=target, error=error)
+
+
 @router.post("/login")
 def login(request: Request, services: ServicesDep, form: CsrfForm) -> Response:
     email = form.get("email", "").strip()
+    password = form.get("password", "")
     target = _safe_next(form.get("next"))
-    address = _client(request)
-    wait = services.throttle.retry_after(address, email)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        return render(
-            request, "login.html", 429, title="Sign in", email=email, next=target,
-            error=f"Too many failed sign-ins. Wait about {minutes} minute(s) and try again.",
-        )  # fmt: skip
-    with services.engine.begin() as conn:
-        user = authenticate_user(conn, email, form.get("password", ""))
+    problem = _login_input_problem(email, password)
+    if problem:
+        return _login_page(request, 400, email, target, problem)
+    try:
+        # Counted before the password is checked, inside a bounded number of concurrent checks.
+        with services.throttle.attempt(_client(request), email) as attempt:
+            with services.engine.begin() as conn:
+                user = authenticate_user(conn, email, password)
+            if user is not None:
+                attempt.succeeded()
+    except SignInRefused as refused:
+        response = _login_page(request, refused.status, email, target, refused.message)
+        response.headers["retry-after"] = str(refused.retry_after)
+        return response
     if user is None:
-        services.throttle.record_failure(address, email)
-        return render(
-            request,
-            "login.html",
-            400,
-            title="Sign in",
-            email=email,
-            next=target,
-            error="Wrong email or password.",
-        )
-    services.throttle.record_success(address, email)
+        return _login_page(request, 400, email, target, "Wrong email or password.")
     sign_in(request, user)
     return RedirectResponse(target, status_code=303)
 

@@ -1,13 +1,10 @@
-"""Security plumbing: the session secret, CSRF tokens, login throttling and the response security headers."""
+"""Security plumbing: the session secret, CSRF tokens and the response security headers."""
 
 from __future__ import annotations
 
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,6 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SECURITY_HEADERS",
-    "LoginThrottle",
     "SecurityHeadersMiddleware",
     "csrf_token",
     "csrf_valid",
@@ -78,53 +74,6 @@ def csrf_valid(request: Request, submitted: object) -> bool:
     if not isinstance(expected, str) or not isinstance(submitted, str) or not submitted:
         return False
     return hmac.compare_digest(expected.encode(), submitted.encode())
-
-
-class LoginThrottle:
-    """Counts failed sign-ins per client address and per email; too many within `window` seconds blocks both."""
-
-    def __init__(
-        self,
-        max_failures: int = 5,
-        window: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _keys(self, address: str, email: str) -> tuple[str, str]:
-        return f"ip:{address}", f"email:{email.strip().lower()}"
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def retry_after(self, address: str, email: str) -> int:
-        """Seconds until another attempt is allowed (0: allowed now)."""
-        now = self._clock()
-        wait = 0.0
-        with self._lock:
-            for key in self._keys(address, email):
-                times = self._recent(key, now)
-                if len(times) >= self.max_failures:
-                    wait = max(wait, times[0] + self.window - now)
-        return int(wait) + 1 if wait > 0 else 0
-
-    def record_failure(self, address: str, email: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for key in self._keys(address, email):
-                self._recent(key, now).append(now)
-
-    def record_success(self, address: str, email: str) -> None:
-        with self._lock:
-            for key in self._keys(address, email):
-                self._failures.pop(key, None)
 
 
 class SecurityHeadersMiddleware:

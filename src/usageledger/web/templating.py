@@ -83,6 +83,7 @@ def render_error(
         403: "Not allowed",
         404: "Not found",
         405: "Not allowed",
+        413: "Too large",
         429: "Slow down",
     }
     title = titles.get(status, "Something went wrong")
