@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` listens on.")
     port: int = Field(default=8000, description="Port `serve` listens on.")
     session_secret: SecretStr | None = Field(default=None, description="Signs session cookies.")
+    session_idle_hours: float = Field(
+        default=12.0, gt=0, le=24 * 365, description="A web session ends after this long without a request."
+    )
+    session_lifetime_days: float = Field(
+        default=14.0, gt=0, le=365, description="A web session ends this long after sign-in, used or not."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:
