@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         SessionMiddleware,
         secret_key=load_session_secret(settings),
         session_cookie=SESSION_COOKIE,
-        max_age=14 * 24 * 3600,
+        max_age=int(settings.session_lifetime_days * 24 * 3600),  # the server-side session decides earlier
         same_site="lax",
         https_only=False,
     )
