@@ -29,7 +29,11 @@ _LAST_ADMIN = (
 )
 
 
-def _user_in(conn: Connection, user_id: int, tenant_id: int | None) -> UserRow:
+def _user_in(conn: Connection, user_id: int, tenant_id: int | None, by: int | None) -> UserRow:
+    if by == user_id:
+        raise UsageError(
+            "You cannot change your own role or remove yourself; ask another admin of the workspace."
+        )
     user = get_user(conn, user_id)
     if tenant_id is not None and user.tenant_id != tenant_id:
         raise NotFoundError(f"No user with id {user_id}.")
@@ -78,11 +82,16 @@ def set_password(conn: Connection, user_id: int, new: str) -> int:
     return end_user_sessions(conn, user_id)
 
 
-def set_role(conn: Connection, user_id: int, role: str, *, tenant_id: int | None = None) -> UserRow:
-    """Make a user admin or member (in `tenant_id`, when given); their sessions and tokens end at once."""
+def set_role(
+    conn: Connection, user_id: int, role: str, *, tenant_id: int | None = None, by: int | None = None
+) -> UserRow:
+    """Make a user admin or member; their sessions and tokens end at once.
+
+    `tenant_id` confines the change to one workspace (the web); `by` is the acting user, who may not
+    change their own role (the CLI's operator acts as nobody)."""
     if role not in ROLES:
         raise UsageError(f"Role must be one of: {', '.join(ROLES)}.")
-    user = _user_in(conn, user_id, tenant_id)
+    user = _user_in(conn, user_id, tenant_id, by)
     if user.role == role:
         return user
     _lock_workspace(conn, user.tenant_id)
@@ -95,9 +104,11 @@ def set_role(conn: Connection, user_id: int, role: str, *, tenant_id: int | None
     return get_user(conn, user.id)
 
 
-def remove_user(conn: Connection, user_id: int, *, tenant_id: int | None = None) -> UserRow:
-    """Delete a user (in `tenant_id`, when given) with their sessions and tokens; returns who was removed."""
-    user = _user_in(conn, user_id, tenant_id)
+def remove_user(
+    conn: Connection, user_id: int, *, tenant_id: int | None = None, by: int | None = None
+) -> UserRow:
+    """Delete a user with their sessions and tokens (`tenant_id` and `by` as in `set_role`); returns them."""
+    user = _user_in(conn, user_id, tenant_id, by)
     _lock_workspace(conn, user.tenant_id)
     allowed = or_(users.c.role != "admin", _another_admin_remains(user))
     if conn.execute(delete(users).where(users.c.id == user.id, allowed)).rowcount == 0:
