@@ -45,6 +45,12 @@ class Settings(BaseSettings):
         default=None,
         description="Send cookies only over HTTPS; default: on when public_url starts with https://.",
     )
+    session_idle_hours: float = Field(
+        default=12.0, gt=0, le=24 * 365, description="A web session ends after this long without a request."
+    )
+    session_lifetime_days: float = Field(
+        default=14.0, gt=0, le=365, description="A web session ends this long after sign-in, used or not."
+    )
 
     @property
     def cookies_secure(self) -> bool:

@@ -1,4 +1,4 @@
-"""`demo`, `fake-anthropic`, `serve` and `admin`: the offline demo and the long-running commands."""
+"""`demo`, `fake-anthropic` and `serve`: the offline demo and the long-running commands."""
 
 from __future__ import annotations
 
@@ -15,9 +15,6 @@ from .context import AppContext, app_context
 from .render import console, render_records
 
 __all__: list[str] = []
-
-admin_app = typer.Typer(help="Manage usageledger users.", no_args_is_help=True)
-app.add_typer(admin_app, name="admin")
 
 DEMO_SEED = 7
 DEMO_ROWS_PER_DAY = 150
@@ -150,22 +147,3 @@ def serve(
     actx = app_context(ctx)
     console.print(f"usageledger on http://{host or actx.settings.host}:{port or actx.settings.port}")
     _run_web(actx, host or actx.settings.host, port or actx.settings.port)
-
-
-@admin_app.command("create-user")
-def create_user(
-    ctx: typer.Context,
-    email: Annotated[str, typer.Argument(help="The user's email (their sign-in name).")],
-    role: Annotated[str, typer.Option(help="admin or member.")] = "member",
-) -> None:
-    """Create a user in this usageledger workspace; the password is asked at a hidden prompt."""
-    from ..errors import UsageError
-    from ..store import accounts
-
-    if role not in ("admin", "member"):
-        raise UsageError(f"--role is admin or member, not {role!r}.")
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    actx = app_context(ctx)
-    with actx.engine.begin() as conn:
-        user_id = accounts.create_user(conn, actx.tenant_id(), email, password, role)
-    console.print(f"Created {role} {email} (user id {user_id}).")

@@ -17,9 +17,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy import delete as sql_delete
+from sqlalchemy.exc import IntegrityError
 
 from usageledger.errors import ConflictError, NotFoundError, UsageError
-from usageledger.store.tables import access_tokens, tenants, users
+from usageledger.store.tables import access_tokens, first_run, tenants, users
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -38,11 +39,14 @@ __all__ = [
     "delete_access_token",
     "get_tenant",
     "get_user",
+    "get_user_by_email",
+    "hash_password",
     "hash_token",
     "list_access_tokens",
     "list_users",
     "normalize_email",
     "user_for_token",
+    "verify_password",
 ]
 
 ROLES: tuple[str, ...] = ("admin", "member")
@@ -50,6 +54,8 @@ TOKEN_PREFIX = "ulpat_"
 MIN_PASSWORD_LENGTH = 10
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL_TAKEN = "A user with this email already exists; sign in or pick another email."
+_ALREADY_SET_UP = "This usageledger already has users; sign in instead."
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-dummy")
@@ -117,6 +123,20 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def hash_password(password: str) -> str:
+    """The argon2id hash stored for `password`, once it is long enough."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 # --- tenants ------------------------------------------------------------------------------------------
 
 
@@ -149,20 +169,20 @@ def create_user(conn: Connection, tenant_id: int, email: str, password: str, rol
         raise UsageError("Give a valid email address, such as ada@example.com.")
     if role not in ROLES:
         raise UsageError(f"Role must be one of: {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UsageError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    password_hash = hash_password(password)
     get_tenant(conn, tenant_id)
     if conn.execute(select(users.c.id).where(users.c.email == email)).first() is not None:
-        raise ConflictError("A user with this email already exists; sign in or pick another email.")
-    result = conn.execute(
-        insert(users).values(
-            tenant_id=tenant_id,
-            email=email,
-            password_hash=_hasher.hash(password),
-            role=role,
-            created_at=_now(),
+        raise ConflictError(_EMAIL_TAKEN)
+    try:
+        result = conn.execute(
+            insert(users).values(
+                tenant_id=tenant_id, email=email, password_hash=password_hash, role=role, created_at=_now()
+            )
         )
-    )
+    except IntegrityError:
+        # Someone added the same email between the check above and this insert: the unique constraint
+        # decides. `from None`: the driver's error carries the statement's parameters, the hash among them.
+        raise ConflictError(_EMAIL_TAKEN) from None
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
@@ -173,20 +193,26 @@ def get_user(conn: Connection, user_id: int) -> UserRow:
     return _user(row)
 
 
-def list_users(conn: Connection, tenant_id: int) -> list[UserRow]:
-    rows = conn.execute(select(users).where(users.c.tenant_id == tenant_id).order_by(users.c.id))
-    return [_user(r) for r in rows]
+def get_user_by_email(conn: Connection, email: str) -> UserRow:
+    row = conn.execute(select(users).where(users.c.email == normalize_email(email))).first()
+    if row is None:
+        raise NotFoundError(f"No user with email {normalize_email(email)!r}; check the spelling.")
+    return _user(row)
+
+
+def list_users(conn: Connection, tenant_id: int | None) -> list[UserRow]:
+    """The users of one workspace, or of every workspace (None: the operator's view in the CLI)."""
+    query = select(users).order_by(users.c.tenant_id, users.c.id)
+    if tenant_id is not None:
+        query = query.where(users.c.tenant_id == tenant_id)
+    return [_user(r) for r in conn.execute(query)]
 
 
 def authenticate_user(conn: Connection, email: str, password: str) -> UserRow | None:
     """The user whose email and password match, or None. Takes the same time for unknown emails."""
     row = conn.execute(select(users).where(users.c.email == normalize_email(email))).first()
     stored = row.password_hash if row is not None else _DUMMY_HASH
-    try:
-        _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if row is None:
+    if not verify_password(stored, password) or row is None:
         return None
     if _hasher.check_needs_rehash(stored):
         conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password)))
@@ -252,12 +278,20 @@ def user_for_token(conn: Connection, token: str) -> UserRow | None:
 
 def create_first_admin(conn: Connection, *, workspace_name: str, email: str, password: str) -> UserRow:
     """First run: name the workspace and create its first admin. Adopts a workspace created earlier by the
-    CLI (which connects into the first tenant), so its connections stay visible. Fails once any user exists."""
+    CLI (which connects into the first tenant), so its connections stay visible. Fails once any user exists.
+
+    Atomic: the single `first_run` row (primary key 1) is inserted first, in the caller's transaction, so
+    of two simultaneous first runs the database lets exactly one through; the other gets ConflictError."""
     if count_users(conn) > 0:
-        raise ConflictError("This usageledger already has users; sign in instead.")
+        raise ConflictError(_ALREADY_SET_UP)
     workspace_name = workspace_name.strip()
     if not workspace_name or len(workspace_name) > 200:
         raise UsageError("Give the workspace a name of 1 to 200 characters, such as your company's name.")
+    hash_password(password)  # a short password is refused before the first run is claimed
+    try:
+        conn.execute(insert(first_run).values(id=1, completed_at=_now()))
+    except IntegrityError:
+        raise ConflictError(_ALREADY_SET_UP) from None
     first = conn.execute(select(tenants.c.id).order_by(tenants.c.id).limit(1)).first()
     if first is None:
         tenant_id = create_tenant(conn, workspace_name)

@@ -63,6 +63,8 @@ def create_engine_for(settings: Settings, **kwargs: Any) -> Engine:
     except Exception as exc:  # ArgumentError; never echo the URL, it may hold a password
         raise ConfigError("USAGELEDGER_DATABASE_URL is not a valid database URL.") from exc
     backend = url.get_backend_name()
+    # SQL errors and echo never show parameters: they can be password hashes, token hashes or ciphertext.
+    kwargs.setdefault("hide_parameters", True)
     if backend == "sqlite":
         make_private_dir(settings.home)
         if url.database and url.database != ":memory:":

@@ -39,11 +39,13 @@ __all__ = [
     "cost_rows",
     "credentials",
     "events",
+    "first_run",
     "metadata",
     "sync_runs",
     "tenants",
     "usage_rows",
     "users",
+    "web_sessions",
 ]
 
 
@@ -109,6 +111,28 @@ access_tokens = Table(
     Column("token_hash", String(128), nullable=False, unique=True),  # sha256 hex of the token
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
+)
+
+# Signed-in browser sessions. The cookie carries only a random token; the row is keyed by its sha256, so
+# deleting the row (sign-out, password or role change, removal) ends the session at once.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the cookie's token
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),  # idle expiry counts from here
+    Column("expires_at", UTCDateTime, nullable=False),  # absolute expiry
+)
+
+# At most one row, id 1, inserted in the first admin's transaction: its primary key makes first-run setup
+# atomic, so two simultaneous /setup requests cannot both create an admin.
+first_run = Table(
+    "first_run",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("completed_at", UTCDateTime, nullable=False),
 )
 
 # --- connections to providers ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate
 from usageledger.sync import BackgroundSyncs
-from usageledger.web import api, pages_account, pages_integrations
+from usageledger.web import api, api_users, pages_account, pages_integrations
 from usageledger.web.deps import Services
 from usageledger.web.errors import install_error_handlers, render_unhandled
 from usageledger.web.security import SecurityHeadersMiddleware, load_session_secret
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         SessionMiddleware,
         secret_key=load_session_secret(settings),
         session_cookie=SESSION_COOKIE,
-        max_age=14 * 24 * 3600,
+        max_age=int(settings.session_lifetime_days * 24 * 3600),  # the server-side session decides earlier
         same_site="lax",
         https_only=settings.cookies_secure,
     )
@@ -73,4 +73,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(pages_account.router)
     app.include_router(pages_integrations.router)
     app.include_router(api.router)
+    app.include_router(api_users.router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -14,6 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from usageledger.config import Settings
 from usageledger.errors import NotFoundError
 from usageledger.store.accounts import UserRow, get_user, user_for_token
+from usageledger.store.sessions import (
+    SessionLifetime,
+    create_session,
+    end_session,
+    find_session,
+    purge_expired_sessions,
+)
 from usageledger.web.errors import ApiError, LoginRequired
 from usageledger.web.login_limits import LoginThrottle
 from usageledger.web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
@@ -28,6 +36,7 @@ __all__ = [
     "PageUser",
     "Services",
     "ServicesDep",
+    "session_lifetime",
     "session_user",
     "sign_in",
     "sign_out",
@@ -57,33 +66,68 @@ def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _load_user(services: Services, user_id: int) -> UserRow | None:
-    try:
-        with services.engine.connect() as conn:
-            return get_user(conn, user_id)
-    except NotFoundError:
-        return None
+# The signed cookie holds only this random token (and the CSRF token and flash message); who is signed in,
+# and until when, lives in the web_sessions table, so ending a session there ends it everywhere at once.
+_SESSION_TOKEN = "session_token"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def session_lifetime(settings: Settings) -> SessionLifetime:
+    return SessionLifetime(
+        idle=dt.timedelta(hours=settings.session_idle_hours),
+        absolute=dt.timedelta(days=settings.session_lifetime_days),
+    )
+
+
+def _user_of_session(services: Services, token: str) -> UserRow | None:
+    with services.engine.begin() as conn:
+        found = find_session(conn, token, lifetime=session_lifetime(services.settings), now=_now())
+        if found is None:
+            return None
+        try:
+            user = get_user(conn, found.user_id)
+        except NotFoundError:
+            return None
+    return user if user.tenant_id == found.tenant_id else None
 
 
 def session_user(request: Request, services: Services) -> UserRow | None:
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
+    """The user of this browser's live server-side session, or None (and the cookie's session is cleared)."""
+    token = request.session.get(_SESSION_TOKEN)
+    if not isinstance(token, str):
         return None
-    user = _load_user(services, user_id)
-    if user is None or user.tenant_id != request.session.get("tenant_id"):
+    user = _user_of_session(services, token)
+    if user is None:
         request.session.clear()
-        return None
     return user
 
 
 def sign_in(request: Request, user: UserRow) -> None:
-    """Start a fresh session for `user` (a new CSRF token too, so a planted session is worthless)."""
+    """Start a fresh server-side session for `user` (a new CSRF token too, so a planted session is worthless).
+
+    A session this browser had before is ended, and expired sessions of anyone are cleaned up."""
+    services: Services = request.app.state.services
+    lifetime, now = session_lifetime(services.settings), _now()
+    previous = request.session.get(_SESSION_TOKEN)
+    with services.engine.begin() as conn:
+        if isinstance(previous, str):
+            end_session(conn, previous)
+        purge_expired_sessions(conn, lifetime=lifetime, now=now)
+        token = create_session(conn, user_id=user.id, tenant_id=user.tenant_id, lifetime=lifetime, now=now)
     request.session.clear()
-    request.session["user_id"] = user.id
-    request.session["tenant_id"] = user.tenant_id
+    request.session[_SESSION_TOKEN] = token
 
 
 def sign_out(request: Request) -> None:
+    """End this browser's session in the database, so a copy of the cookie is worthless too."""
+    token = request.session.get(_SESSION_TOKEN)
+    if isinstance(token, str):
+        services: Services = request.app.state.services
+        with services.engine.begin() as conn:
+            end_session(conn, token)
     request.session.clear()
 
 

@@ -1,4 +1,4 @@
-"""Pages about people: first run, sign-in, sign-out, users and personal access tokens."""
+"""Pages about people: first run, sign-in, sign-out, your password, users and personal access tokens."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from usageledger.store.accounts import (
     list_access_tokens,
     list_users,
 )
-from usageledger.web.deps import AdminUser, CsrfForm, ServicesDep, session_user, sign_in, sign_out
+from usageledger.store.user_admin import change_password, remove_user, set_role
+from usageledger.web.deps import (
+    AdminUser,
+    CsrfForm,
+    PageUser,
+    ServicesDep,
+    session_user,
+    sign_in,
+    sign_out,
+)
 from usageledger.web.login_limits import SignInRefused
 from usageledger.web.params import PathId
 from usageledger.web.templating import flash, render
@@ -179,8 +188,8 @@ def add_user(request: Request, services: ServicesDep, user: AdminUser, form: Csr
                 form.get("password", ""),
                 form.get("role", "member"),
             )
-    except (UsageError, ConflictError) as exc:
-        return _users_page(request, services, user, 400, error=exc.message)
+    except (UsageError, ConflictError) as exc:  # ConflictError: 409, even when two admins raced
+        return _users_page(request, services, user, exc.http_status, error=exc.message)
     flash(request, f"Added {form.get('email', '').strip().lower()}. Tell them their password in person.")
     return RedirectResponse("/settings/users", status_code=303)
 
@@ -208,3 +217,56 @@ def revoke_token(
         delete_access_token(conn, token_id, tenant_id=user.tenant_id)
     flash(request, "Token revoked; scripts using it now get 401.")
     return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.post("/settings/users/{user_id}/role")
+def change_role(
+    request: Request, user_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
+    try:
+        with services.engine.begin() as conn:
+            changed = set_role(conn, user_id, form.get("role", ""), tenant_id=user.tenant_id, by=user.id)
+    except (UsageError, ConflictError) as exc:
+        return _users_page(request, services, user, exc.http_status, error=exc.message)
+    flash(request, f"{changed.email} is now {changed.role}; their sessions and access tokens have ended.")
+    return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.post("/settings/users/{user_id}/delete")
+def delete_user(
+    request: Request, user_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
+    try:
+        with services.engine.begin() as conn:
+            removed = remove_user(conn, user_id, tenant_id=user.tenant_id, by=user.id)
+    except (UsageError, ConflictError) as exc:
+        return _users_page(request, services, user, exc.http_status, error=exc.message)
+    flash(request, f"Removed {removed.email}; their sessions and access tokens have ended.")
+    return RedirectResponse("/settings/users", status_code=303)
+
+
+# --- your own password (every signed-in user) -----------------------------------------------------------
+
+
+def _password_page(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
+    return render(request, "password.html", status, title="Change your password", error=error)
+
+
+@router.get("/settings/password")
+def password_page(request: Request, user: PageUser) -> Response:
+    return _password_page(request)
+
+
+@router.post("/settings/password")
+def update_password(request: Request, services: ServicesDep, user: PageUser, form: CsrfForm) -> Response:
+    new = form.get("new_password", "")
+    if new != form.get("new_password_confirm", ""):
+        return _password_page(request, 400, "The two new passwords differ; type the same one twice.")
+    try:
+        with services.engine.begin() as conn:
+            change_password(conn, user.id, current=form.get("current_password", ""), new=new)
+    except UsageError as exc:
+        return _password_page(request, exc.http_status, exc.message)
+    sign_in(request, user)  # every session of this user ended; this browser gets a fresh one
+    flash(request, "Password changed. You were signed out everywhere else.")
+    return RedirectResponse(HOME, status_code=303)

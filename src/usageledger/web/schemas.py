@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -24,6 +24,10 @@ __all__ = [
     "TokenIn",
     "TokensOut",
     "UsageOut",
+    "UserIn",
+    "UserOut",
+    "UserRoleIn",
+    "UsersOut",
 ]
 
 
@@ -168,3 +172,30 @@ class NewAccessTokenOut(AccessTokenOut):
 
 class TokensOut(BaseModel):
     tokens: list[AccessTokenOut]
+
+
+class UserOut(_Out):
+    id: int
+    email: str
+    role: str
+    created_at: dt.datetime
+
+
+class UsersOut(BaseModel):
+    users: list[UserOut]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=320, description="Their sign-in name; unique.")
+    password: SecretStr = Field(
+        min_length=10, max_length=1000, description="At least 10 characters; stored as an argon2 hash."
+    )
+    role: Literal["admin", "member"] = "member"
+
+
+class UserRoleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["admin", "member"] = Field(
+        description="The new role; the user's sessions and access tokens end at once."
+    )
