@@ -19,6 +19,7 @@ from ..errors import PermissionDeniedError
 from ..models import Organization, Window
 from ..store.scrub import SCRUB_WITHIN_SECONDS
 from .credentials import store_admin_key
+from .permit import announce_disconnect, disconnect_announcement
 
 __all__ = ["ConnectResult", "connect_anthropic", "disconnect", "probe_source"]
 
@@ -115,8 +116,12 @@ def disconnect(
     ScrubPendingError says so (the key is already unusable, and the scrub is retried automatically).
     """
     store.resume_pending_scrub(settings, engine)
-    with engine.begin() as conn:
-        connection = store.get_connection(conn, connection_id, tenant_id)
+    with engine.connect() as conn:
+        connection = store.get_connection(conn, connection_id, tenant_id)  # scoped before anything else
+    with (
+        announce_disconnect(disconnect_announcement(settings, engine, connection_id)),
+        engine.begin() as conn,
+    ):
         # The connection row first: the same lock a sync's window takes first, so a window either
         # commits before this transaction (and the purge below removes its rows) or is refused after
         # it. Clearing the lease and the state is what a running sync checks before each API call.

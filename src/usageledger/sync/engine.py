@@ -7,6 +7,7 @@ and re-fetched days replace their rows (the store's WindowWriter), so syncing tw
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLed
 from ..models import Window
 from .credentials import open_admin_key
 from .events import record_error, record_event, record_rate_limits
-from .permit import SyncPermit
+from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .prefetch import iter_prefetched
 
@@ -128,7 +129,8 @@ def run_sync(
     client: AdminApiClient | None = None
     try:
         admin_key, credential = open_admin_key(settings, engine, connection_id)
-        permit = SyncPermit(engine, connection_id, owner, LOCK_TTL_SECONDS, credential)
+        announcement = disconnect_announcement(settings, engine, connection_id)
+        permit = SyncPermit(engine, connection_id, owner, LOCK_TTL_SECONDS, credential, announcement)
         client = AdminApiClient(
             settings,
             admin_key,
@@ -183,17 +185,20 @@ def _sync_windows(
     fetched = iter_prefetched(_iter_fetches(source, windows), depth=PAGES_AHEAD)
     try:
         for window in windows:
+            # Wait for the window's first page outside its transaction: SQLite has one writer and does
+            # not queue the others, so the gap lets the web app's writes and a disconnect in.
+            first = next(fetched)
             with engine.begin() as conn:
-                # First: it locks the connection row (SQLite: the database), so a disconnect either
-                # committed before (refused here, nothing written) or waits for this commit and its
-                # purge then removes the window. Locking it first also keeps one lock order with
-                # disconnect on PostgreSQL (connection row, then data rows): no deadlock.
+                # Then the claim, before any write: it locks the connection row (SQLite: the database),
+                # so a disconnect either committed before (refused here, nothing written) or waits for
+                # this commit and its purge removes the window. The same lock order as disconnect's
+                # (connection row, then data rows) leaves PostgreSQL no deadlock.
                 permit.claim(conn)
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
                 try:
-                    for item in fetched:
+                    for item in itertools.chain((first,), fetched):
                         if item.usage is not None:
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)

@@ -6,16 +6,31 @@ and stops without calling again; a window whose transaction would commit after t
 refused by `claim` (a conditional UPDATE) and rolled back, so a purge is never undone. A replaced key
 (a new credential row) stops it the same way; a key-encryption-key rotation re-seals in place and
 does not.
+
+A disconnect also announces itself with a small file before it waits for the database (see
+`announce_disconnect`): SQLite does not queue writers, and a sync that commits window after window
+could keep a waiting disconnect out until it finished. The sync reads the announcement before each
+call and window, steps aside (its window rolls back) and the disconnect gets the database.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlalchemy.engine import Connection, Engine
 
 from .. import store
+from ..config import Settings
 from ..errors import SyncStoppedError
 
-__all__ = ["SyncPermit"]
+__all__ = ["SyncPermit", "announce_disconnect", "disconnect_announcement"]
+
+# An announcement older than this is ignored: left behind by a disconnect whose process was killed.
+ANNOUNCEMENT_TTL_SECONDS = 120.0
 
 _NEXT_STEP = {
     store.SyncStanding.DISCONNECTED: "Connect the organization again to sync it.",
@@ -23,6 +38,34 @@ _NEXT_STEP = {
     store.SyncStanding.KEY_REPLACED: "The next sync uses the new key.",
     store.SyncStanding.LEASE_LOST: "The other sync goes on; `usageledger status` shows it.",
 }
+
+
+def disconnect_announcement(settings: Settings, engine: Engine, connection_id: int) -> Path:
+    """Where a disconnect of `connection_id` announces itself: beside the SQLite file, else in the home."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(f"{database.name}-disconnecting-{connection_id}")
+    return settings.home / f"disconnecting-{connection_id}"
+
+
+@contextmanager
+def announce_disconnect(path: Path) -> Iterator[None]:
+    """Tell running syncs of the connection to step aside while the disconnect's transaction runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{dt.datetime.now(dt.UTC).isoformat()}\n", encoding="ascii")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _announced(path: Path) -> bool:
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    return age < ANNOUNCEMENT_TTL_SECONDS
 
 
 class SyncPermit:
@@ -35,6 +78,7 @@ class SyncPermit:
         owner: str,
         ttl_seconds: float,
         credential: store.SealedCredential,
+        announcement: Path,
     ) -> None:
         self._engine = engine
         self._connection_id = connection_id
@@ -42,18 +86,25 @@ class SyncPermit:
         self._ttl = ttl_seconds
         self._credential_id = credential.id
         self._credential_created_at = credential.created_at
+        self._announcement = announcement
 
     def check(self) -> None:
         """Raise SyncStoppedError unless the lease and the opened credential are still ours (one read)."""
+        self._raise_if_announced()
         with self._engine.connect() as conn:
             self._raise_unless_ok(conn)
 
     def claim(self, conn: Connection) -> None:
         """In a transaction that writes synced data: renew the lease or raise (the caller rolls back)."""
+        self._raise_if_announced()
         if not store.claim_sync_lease(conn, self._connection_id, self._owner, self._ttl):
             self._raise_unless_ok(conn)
             raise SyncStoppedError(self._message(store.SyncStanding.LEASE_LOST))
         self._raise_unless_ok(conn)  # the lease is ours, but the key may have been replaced
+
+    def _raise_if_announced(self) -> None:
+        if _announced(self._announcement):
+            raise SyncStoppedError(self._message(store.SyncStanding.DISCONNECTED))
 
     def _raise_unless_ok(self, conn: Connection) -> None:
         standing = store.sync_standing(
