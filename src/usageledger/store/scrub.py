@@ -4,8 +4,11 @@ Deleting the row is not enough. SQLite (secure_delete on) zeroes the freed cell,
 the ciphertext stays in the database file, and its frames in the `-wal` file, until a checkpoint copies
 the WAL back and truncates it; a reader holding an older snapshot keeps the checkpoint from finishing.
 PostgreSQL keeps deleted tuple versions in the table's file until a vacuum; `VACUUM FULL credentials`
-rewrites the table into a new file with the live rows only, but it must keep any version that a
-transaction older than the deletion may still see, and it waits for the table's lock.
+rewrites the table into a new file with the live rows only, but it copies a deleted version too while
+any snapshot might still see it. That horizon is cluster-wide in effect: a snapshot taken in this
+database while a transaction of *any* database was running since before the deletion is older than
+the deletion. So the scrub first waits until no session of the server holds a transaction id or a
+snapshot older than a fresh transaction id taken after the deletion, then vacuums with a lock_timeout.
 
 So the scrub is tried a few times with backoff for a bounded time. A marker file in the home folder
 says a scrub is pending from before the first attempt until one succeeds; `resume_pending_scrub` retries
@@ -34,11 +37,13 @@ SCRUB_WITHIN_SECONDS = 5.0  # how long a disconnect keeps trying before it repor
 _ATTEMPT_WAIT_MS = 250  # how long one attempt waits for a reader (SQLite) or the table lock (PostgreSQL)
 _MARKER_NAME = "secret-scrub-pending"
 
-# Other sessions of this database holding a snapshot taken before our scrub began: they may still see
-# the deleted row version, so VACUUM FULL would have to copy it into the new file.
-_OLDER_SNAPSHOTS = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND xact_start < :began"
+# A transaction id taken after the deletion committed: every older id is the deletion's or before it.
+_FRESH_XID = text("SELECT xid(pg_current_xact_id())::text")
+# Sessions (of any database: snapshots here take their xmin from every running transaction) that
+# hold an id or a snapshot at least as old: while one does, VACUUM FULL keeps the deleted version.
+_OLDER_TRANSACTIONS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND (age(backend_xmin) >= age(CAST(:fresh AS xid)) OR age(backend_xid) >= age(CAST(:fresh AS xid)))"
 )
 
 
@@ -51,9 +56,9 @@ def _try_sqlite(engine: Engine) -> bool:
     return checkpoint(engine, busy_timeout_ms=_ATTEMPT_WAIT_MS).complete
 
 
-def _try_postgresql(engine: Engine, began: dt.datetime) -> bool:
+def _try_postgresql(engine: Engine, fresh_xid: str) -> bool:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        if conn.execute(_OLDER_SNAPSHOTS, {"began": began}).scalar():
+        if conn.execute(_OLDER_TRANSACTIONS, {"fresh": fresh_xid}).scalar():
             return False
         conn.exec_driver_sql(f"SET lock_timeout = '{_ATTEMPT_WAIT_MS}ms'")
         try:
@@ -65,21 +70,18 @@ def _try_postgresql(engine: Engine, began: dt.datetime) -> bool:
     return True
 
 
-def _database_now(engine: Engine) -> dt.datetime:
-    """The database's clock (pg_stat_activity's times are the server's, not ours)."""
-    with engine.connect() as conn:
-        value = conn.exec_driver_sql("SELECT now()").scalar()
-    assert isinstance(value, dt.datetime)
-    return value
+def _fresh_xid(engine: Engine) -> str:
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return str(conn.execute(_FRESH_XID).scalar())
 
 
 def _scrub(engine: Engine, within: float) -> bool:
     """Try until done or `within` seconds passed; True when the bytes are gone."""
     deadline = time.monotonic() + within
-    began = _database_now(engine) if engine.dialect.name == "postgresql" else None
+    fresh = _fresh_xid(engine) if engine.dialect.name == "postgresql" else None
     delay = 0.05
     while True:
-        done = _try_postgresql(engine, began) if began is not None else _try_sqlite(engine)
+        done = _try_postgresql(engine, fresh) if fresh is not None else _try_sqlite(engine)
         if done:
             return True
         remaining = deadline - time.monotonic()
