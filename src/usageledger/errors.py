@@ -13,7 +13,10 @@
     │   ├── RateLimitedError                                  (429 after retries)
     │   └── MalformedResponseError                            (bad JSON, repeated cursor, missing fields)
     ├── NotFoundError                     exit 6   HTTP 404  not_found
-    └── ConflictError                     exit 7   HTTP 409  conflict (a sync of this connection is running)
+    ├── ConflictError                     exit 7   HTTP 409  conflict (a sync of this connection is running)
+    │   └── SyncStoppedError                                  (disconnected or key replaced mid-sync)
+    └── ScrubPendingError                 exit 8   HTTP 503  scrub_pending (a deleted key's bytes are
+                                                              still on disk; retried automatically)
 
 Messages say what to do next and never contain a key.
 """
@@ -31,7 +34,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitedError",
+    "ScrubPendingError",
     "StandardKeyError",
+    "SyncStoppedError",
     "UpstreamError",
     "UsageError",
     "UsageLedgerError",
@@ -125,3 +130,17 @@ class ConflictError(UsageLedgerError):
     exit_code = 7
     http_status = 409
     type = "conflict"
+
+
+class SyncStoppedError(ConflictError):
+    """The sync lost its right to run: the connection was disconnected or its key replaced meanwhile."""
+
+    event_kind = "sync_failed"
+
+
+class ScrubPendingError(UsageLedgerError):
+    """A deleted key can no longer be used, but its encrypted bytes could not be removed from disk yet."""
+
+    exit_code = 8
+    http_status = 503
+    type = "scrub_pending"

@@ -9,7 +9,7 @@ than `max_retry_wait` on one `retry-after`, so a sync gives up in bounded time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +88,14 @@ class AdminApiClient:
         *,
         http_client: httpx2.Client | None = None,
         base_url: str | None = None,
+        before_call: Callable[[], None] | None = None,
     ) -> None:
+        """`base_url` is a connection's stored API address (else the setting's, as at connect);
+        `before_call` runs before every call and may raise to stop the caller (a sync's permit)."""
         self._observer = _Observer()
+        self._before_call = before_call
+        self._stored_base_url = base_url
+        self._base_url = base_url or settings.anthropic_base_url
         if http_client is None:
             http_client = httpx2.Client(timeout=settings.request_timeout, follow_redirects=False)
         hooks = http_client.event_hooks
@@ -97,7 +103,7 @@ class AdminApiClient:
         http_client.event_hooks = hooks
         self._sdk = anthropic.Anthropic(
             api_key=admin_key,  # always explicit: never pick up ambient credentials
-            base_url=base_url or settings.anthropic_base_url,
+            base_url=self._base_url,
             max_retries=settings.max_retries,
             timeout=settings.request_timeout,
             http_client=http_client,
@@ -144,6 +150,8 @@ class AdminApiClient:
         )
 
     def _call(self, send: Any, path: str) -> bytes:
+        if self._before_call is not None:
+            self._before_call()
         try:
             response = send()
         except anthropic.APIStatusError as exc:
@@ -153,12 +161,26 @@ class AdminApiClient:
                 f"The Anthropic API did not answer {path} in time, even after retries. Try again later."
             ) from None
         except anthropic.APIConnectionError:
-            raise UpstreamError(
-                f"Could not reach the Anthropic API for {path}. Check the network (or "
-                "USAGELEDGER_ANTHROPIC_BASE_URL) and try again."
-            ) from None
+            raise UpstreamError(self._unreachable(path)) from None
         http_response = response if isinstance(response, httpx2.Response) else response.http_response
         return http_response.read()
+
+    def _unreachable(self, path: str) -> str:
+        """Name the address actually used, and the way to change it that actually works."""
+        where = f"Could not reach the Anthropic API at {_shown_url(self._base_url)} for {path}."
+        if self._stored_base_url is None:  # connecting: the setting decides the address
+            return f"{where} Check the network (or USAGELEDGER_ANTHROPIC_BASE_URL) and try again."
+        return (
+            f"{where} Check the network and try again. This connection keeps the API address it was "
+            "connected with; to change it, disconnect and connect again with USAGELEDGER_ANTHROPIC_BASE_URL "
+            "set to the new address."
+        )
+
+
+def _shown_url(url: str) -> str:
+    """The URL without any user:password part (never echo a credential)."""
+    parsed = httpx2.URL(url)
+    return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
 
 
 def _classify_status(exc: anthropic.APIStatusError, path: str) -> Exception:

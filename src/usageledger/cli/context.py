@@ -24,6 +24,7 @@ class AppContext:
         if self._engine is None:
             self._engine = create_engine_for(self.settings)
             migrate(self._engine)
+            store.resume_pending_scrub(self.settings, self._engine)  # a disconnect's, held up by a reader
         return self._engine
 
     def tenant_id(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from usageledger.store.connections import (
     ConnectionRow,
     EventRow,
+    SealedCredential,
     SyncRunRow,
     acquire_sync_lock,
     add_event,
@@ -16,6 +17,7 @@ from usageledger.store.connections import (
     list_events,
     list_sync_runs,
     load_credential,
+    load_sealed_credential,
     purge_usage,
     release_sync_lock,
     renew_sync_lock,
@@ -27,8 +29,16 @@ from usageledger.store.connections import (
     upsert_directory,
 )
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
-from usageledger.store.locks import lock_is_held, lock_owner_id
+from usageledger.store.locks import (
+    SyncStanding,
+    claim_sync_lease,
+    finish_sync_lease,
+    lock_is_held,
+    lock_owner_id,
+    sync_standing,
+)
 from usageledger.store.runs import fail_interrupted_runs
+from usageledger.store.scrub import pending_scrub_marker, resume_pending_scrub, scrub_deleted_secrets
 from usageledger.store.upsert import RepeatedRowError, WindowResult, WindowWriter, cents_to_microcents
 from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
@@ -38,16 +48,20 @@ __all__ = [
     "SyncRunRow",
     "Vault",
     "RepeatedRowError",
+    "SealedCredential",
+    "SyncStanding",
     "WindowResult",
     "WindowWriter",
     "acquire_sync_lock",
     "add_event",
     "cents_to_microcents",
+    "claim_sync_lease",
     "checkpoint",
     "create_engine_for",
     "delete_credential",
     "ensure_default_tenant",
     "fail_interrupted_runs",
+    "finish_sync_lease",
     "get_connection",
     "insert_connection",
     "key_hint",
@@ -55,16 +69,21 @@ __all__ = [
     "list_events",
     "list_sync_runs",
     "load_credential",
+    "load_sealed_credential",
     "lock_is_held",
     "lock_owner_id",
     "migrate",
+    "pending_scrub_marker",
     "purge_usage",
     "release_sync_lock",
     "renew_sync_lock",
+    "resume_pending_scrub",
     "rotate_credentials",
+    "scrub_deleted_secrets",
     "set_cursor",
     "start_sync_run",
     "store_credential",
+    "sync_standing",
     "update_connection",
     "update_sync_run",
     "upsert_directory",

@@ -43,6 +43,7 @@ from usageledger.store.tables import (
 __all__ = [
     "ConnectionRow",
     "EventRow",
+    "SealedCredential",
     "SyncRunRow",
     "acquire_sync_lock",
     "add_event",
@@ -54,6 +55,7 @@ __all__ = [
     "list_events",
     "list_sync_runs",
     "load_credential",
+    "load_sealed_credential",
     "purge_usage",
     "release_sync_lock",
     "renew_sync_lock",
@@ -209,17 +211,36 @@ def store_credential(conn: Connection, connection_id: int, ciphertext: bytes, ke
     )
 
 
-def load_credential(conn: Connection, connection_id: int) -> tuple[bytes, str]:
+@dataclass(frozen=True, slots=True, repr=False)
+class SealedCredential:
+    """A stored credential and what identifies it: a replaced key is a new (id, created_at);
+    a re-seal under a new key-encryption key (rotation) keeps both."""
+
+    id: int
+    created_at: dt.datetime
+    ciphertext: bytes
+    kek_id: str
+
+    def __repr__(self) -> str:  # never print the ciphertext
+        return f"SealedCredential(id={self.id}, kek_id={self.kek_id!r})"
+
+
+def load_sealed_credential(conn: Connection, connection_id: int) -> SealedCredential:
     row = conn.execute(
-        select(credentials.c.ciphertext, credentials.c.kek_id).where(
-            credentials.c.connection_id == connection_id
-        )
+        select(
+            credentials.c.id, credentials.c.created_at, credentials.c.ciphertext, credentials.c.kek_id
+        ).where(credentials.c.connection_id == connection_id)
     ).first()
     if row is None:
         raise NotFoundError(
             f"Connection {connection_id} has no stored key (it was disconnected); connect it again."
         )
-    return bytes(row.ciphertext), row.kek_id
+    return SealedCredential(row.id, row.created_at, bytes(row.ciphertext), row.kek_id)
+
+
+def load_credential(conn: Connection, connection_id: int) -> tuple[bytes, str]:
+    sealed = load_sealed_credential(conn, connection_id)
+    return sealed.ciphertext, sealed.kek_id
 
 
 def delete_credential(conn: Connection, connection_id: int) -> bool:

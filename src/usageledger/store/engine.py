@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from usageledger.config import Settings
 from usageledger.errors import ConfigError
 from usageledger.private_files import make_private_dir, make_private_file
 
-__all__ = ["checkpoint", "create_engine_for", "migrate", "migrations_config"]
+__all__ = ["CheckpointResult", "checkpoint", "create_engine_for", "migrate", "migrations_config"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,11 +23,12 @@ _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # credentials leave the file; busy_timeout makes concurrent writers wait instead of failing.
 # A 16 MiB page cache per connection: a backfill and the report pages ran no slower than with 64 MiB
 # (measured), and the sync's peak memory stays well under its 300 MB budget.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
-    "PRAGMA busy_timeout=30000",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-16384",
 )
@@ -91,10 +93,36 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     command.upgrade(migrations_config(engine), revision)
 
 
-def checkpoint(engine: Engine) -> None:
-    """On SQLite, move the WAL into the database file and truncate it (after deleting secrets)."""
+@dataclass(frozen=True, slots=True)
+class CheckpointResult:
+    """What `PRAGMA wal_checkpoint(TRUNCATE)` answered: (busy, frames in the WAL, frames checkpointed)."""
+
+    busy: bool
+    log_frames: int
+    checkpointed_frames: int
+
+    @property
+    def complete(self) -> bool:
+        """Every frame is in the database file and the WAL was truncated (-1, -1: not in WAL mode)."""
+        return not self.busy and self.log_frames == self.checkpointed_frames
+
+
+def checkpoint(engine: Engine, busy_timeout_ms: int | None = None) -> CheckpointResult:
+    """On SQLite, move the WAL into the database file and truncate it (after deleting secrets).
+
+    A reader with an older snapshot keeps the checkpoint from finishing: the result says so (`busy`).
+    `busy_timeout_ms` bounds how long this attempt waits for readers (default: the connection's 30 s).
+    On other databases there is no WAL file of ours: the result is complete.
+    """
     if engine.dialect.name != "sqlite":
-        return
+        return CheckpointResult(busy=False, log_frames=0, checkpointed_frames=0)
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if busy_timeout_ms is not None:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        try:
+            row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            if busy_timeout_ms is not None:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         conn.commit()
+    return CheckpointResult(busy=bool(row[0]), log_frames=int(row[1]), checkpointed_frames=int(row[2]))

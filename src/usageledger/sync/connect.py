@@ -17,7 +17,9 @@ from ..anthropic import AdminApiClient, check_admin_key_shape, fetch_organizatio
 from ..config import Settings
 from ..errors import PermissionDeniedError
 from ..models import Organization, Window
+from ..store.scrub import SCRUB_WITHIN_SECONDS
 from .credentials import store_admin_key
+from .permit import announce_disconnect, disconnect_announcement
 
 __all__ = ["ConnectResult", "connect_anthropic", "disconnect", "probe_source"]
 
@@ -106,13 +108,23 @@ def disconnect(
     *,
     tenant_id: int | None = None,
     purge: bool = False,
+    scrub_within: float = SCRUB_WITHIN_SECONDS,
 ) -> None:
-    """Delete the stored key at once (the bytes leave the database file); keep usage unless `purge`."""
-    with engine.begin() as conn:
-        connection = store.get_connection(conn, connection_id, tenant_id)
-        store.delete_credential(conn, connection_id)
-        if purge:
-            store.purge_usage(conn, connection_id)
+    """Delete the stored key at once, stop any running sync of it, keep usage unless `purge`.
+
+    Then the key's bytes are removed from the database's files; when a reader holds them there,
+    ScrubPendingError says so (the key is already unusable, and the scrub is retried automatically).
+    """
+    store.resume_pending_scrub(settings, engine)
+    with engine.connect() as conn:
+        connection = store.get_connection(conn, connection_id, tenant_id)  # scoped before anything else
+    with (
+        announce_disconnect(disconnect_announcement(settings, engine, connection_id)),
+        engine.begin() as conn,
+    ):
+        # The connection row first: the same lock a sync's window takes first, so a window either
+        # commits before this transaction (and the purge below removes its rows) or is refused after
+        # it. Clearing the lease and the state is what a running sync checks before each API call.
         store.update_connection(
             conn,
             connection_id,
@@ -121,6 +133,9 @@ def disconnect(
             lock_owner=None,
             lock_expires_at=None,
         )
+        store.delete_credential(conn, connection_id)
+        if purge:
+            store.purge_usage(conn, connection_id)
         store.add_event(
             conn,
             tenant_id=connection.tenant_id,
@@ -131,4 +146,4 @@ def disconnect(
             + (" and the synced usage purged." if purge else "; synced usage kept.")
             + " Revoke the key in the Anthropic Console to remove provider-side access too.",
         )
-    store.checkpoint(engine)
+    store.scrub_deleted_secrets(settings, engine, within=scrub_within)

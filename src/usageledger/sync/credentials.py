@@ -15,7 +15,10 @@ def store_admin_key(settings: Settings, conn: Connection, connection_id: int, ad
     store.store_credential(conn, connection_id, ciphertext, kek_id)
 
 
-def open_admin_key(settings: Settings, engine: Engine, connection_id: int) -> str:
+def open_admin_key(
+    settings: Settings, engine: Engine, connection_id: int
+) -> tuple[str, store.SealedCredential]:
+    """The key in clear, and the stored credential it came from (a sync checks it is still the stored one)."""
     with engine.connect() as conn:
-        ciphertext, kek_id = store.load_credential(conn, connection_id)
-    return store.Vault.from_settings(settings).open(ciphertext, kek_id)
+        sealed = store.load_sealed_credential(conn, connection_id)
+    return store.Vault.from_settings(settings).open(sealed.ciphertext, sealed.kek_id), sealed

@@ -7,6 +7,7 @@ and re-fetched days replace their rows (the store's WindowWriter), so syncing tw
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLed
 from ..models import Window
 from .credentials import open_admin_key
 from .events import record_error, record_event, record_rate_limits
+from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .prefetch import iter_prefetched
 
@@ -73,6 +75,7 @@ def run_sync(
     now = dt.datetime.now(dt.UTC)
     today = today or now.date()
     owner = store.lock_owner_id()
+    store.resume_pending_scrub(settings, engine)  # a disconnect's scrub that a reader held up
     with engine.begin() as conn:
         connection = store.get_connection(conn, connection_id)
         if connection.state == "disconnected":
@@ -125,11 +128,19 @@ def run_sync(
         )
     client: AdminApiClient | None = None
     try:
-        admin_key = open_admin_key(settings, engine, connection_id)
-        client = AdminApiClient(settings, admin_key, http_client=http_client, base_url=connection.base_url)
+        admin_key, credential = open_admin_key(settings, engine, connection_id)
+        announcement = disconnect_announcement(settings, engine, connection_id)
+        permit = SyncPermit(engine, connection_id, owner, LOCK_TTL_SECONDS, credential, announcement)
+        client = AdminApiClient(
+            settings,
+            admin_key,
+            http_client=http_client,
+            base_url=connection.base_url,
+            before_call=permit.check,  # a disconnect or a replaced key stops the sync at its next call
+        )
         del admin_key
         summary = _sync_windows(
-            settings, engine, client, connection, run_id, windows, progress, owner, started
+            settings, engine, client, connection, run_id, windows, progress, permit, owner, started
         )
     except UsageLedgerError as exc:
         _finish_failed(engine, connection, run_id, exc, client, owner)
@@ -151,6 +162,7 @@ def _sync_windows(
     run_id: int,
     windows: list[Window],
     progress: ProgressCallback | None,
+    permit: SyncPermit,
     owner: str,
     started: float,
 ) -> SyncSummary:
@@ -160,6 +172,7 @@ def _sync_windows(
     )
     directory = fetch_directory(client)
     with engine.begin() as conn:
+        permit.claim(conn)
         store.upsert_directory(conn, connection_id, directory)
 
     days_total = sum(w.days for w in windows)
@@ -172,12 +185,20 @@ def _sync_windows(
     fetched = iter_prefetched(_iter_fetches(source, windows), depth=PAGES_AHEAD)
     try:
         for window in windows:
+            # Wait for the window's first page outside its transaction: SQLite has one writer and does
+            # not queue the others, so the gap lets the web app's writes and a disconnect in.
+            first = next(fetched)
             with engine.begin() as conn:
+                # Then the claim, before any write: it locks the connection row (SQLite: the database),
+                # so a disconnect either committed before (refused here, nothing written) or waits for
+                # this commit and its purge removes the window. The same lock order as disconnect's
+                # (connection row, then data rows) leaves PostgreSQL no deadlock.
+                permit.claim(conn)
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
                 try:
-                    for item in fetched:
+                    for item in itertools.chain((first,), fetched):
                         if item.usage is not None:
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)
@@ -230,7 +251,6 @@ def _sync_windows(
                     cost_rows=cost_rows,
                     rows_revised=revised,
                 )
-                store.renew_sync_lock(conn, connection_id, owner, LOCK_TTL_SECONDS)
             if progress:
                 progress(days_done, days_total)
     finally:
@@ -239,6 +259,7 @@ def _sync_windows(
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
+        permit.claim(conn)  # never turn a connection disconnected meanwhile back into `connected`
         record_rate_limits(conn, connection, client.take_rate_limits())
         store.update_sync_run(
             conn,
@@ -256,7 +277,7 @@ def _sync_windows(
         }
         if refreshed_at is not None:
             values["data_refreshed_at"] = refreshed_at
-        store.update_connection(conn, connection_id, **values)
+        store.finish_sync_lease(conn, connection_id, owner, **values)
         record_event(
             conn,
             connection,
@@ -275,7 +296,6 @@ def _sync_windows(
                 "seconds": round(seconds, 3),
             },
         )
-        store.release_sync_lock(conn, connection_id, owner)
     return SyncSummary(
         connection_id=connection_id,
         run_id=run_id,
@@ -367,7 +387,7 @@ def _finish_failed(
             error=message,
             api_calls=client.calls if client else 0,
         )
-        store.update_connection(
-            conn, connection.id, state="error", last_sync_finished_at=finished, last_error=message
+        # Only while the lease is ours and the connection not disconnected: a disconnect stays final.
+        store.finish_sync_lease(
+            conn, connection.id, owner, state="error", last_sync_finished_at=finished, last_error=message
         )
-        store.release_sync_lock(conn, connection.id, owner)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from usageledger.config import Settings
-from usageledger.store import create_engine_for, migrate
+from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
 from usageledger.web import api, api_users, pages_account, pages_integrations
 from usageledger.web.deps import Services
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if engine is None:
         engine = create_engine_for(settings)
         migrate(engine)
+    resume_pending_scrub(settings, engine)  # a disconnect's scrub that a reader held up
     app = FastAPI(
         title="usageledger",
         version="1",

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from usageledger.errors import UsageLedgerError
+from usageledger.errors import ScrubPendingError, UsageLedgerError
 from usageledger.store import get_connection
 from usageledger.sync import connect_anthropic, disconnect
 from usageledger.web.deps import AdminUser, CsrfForm, PageUser, ServicesDep
@@ -155,7 +155,11 @@ def disconnect_now(
     request: Request, connection_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
 ) -> Response:
     purge = form.get("purge") == "yes"
-    disconnect(services.settings, services.engine, connection_id, tenant_id=user.tenant_id, purge=purge)
+    try:
+        disconnect(services.settings, services.engine, connection_id, tenant_id=user.tenant_id, purge=purge)
+    except ScrubPendingError as exc:  # disconnected, but the key's bytes are not yet off the disk
+        flash(request, exc.message, "error")
+        return RedirectResponse(_detail_path(connection_id), status_code=303)
     flash(
         request,
         "Disconnected: the stored key was deleted"
