@@ -1,19 +1,20 @@
 """Usage and cost queries, the read model behind every rendering.
 
 Grouping, filtering, sorting, paging and totals all happen in SQL, on the smallest table holding every
-field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored '' dimensions come back as None. Money is summed as exact integer
-micro-cents and returned as Decimal dollars; JSON renders it as a string with `USD_DECIMALS` places.
+field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored ''
+dimensions come back as None. Money is summed as exact integer micro-cents and returned as Decimal
+dollars (see `rows`). `iter_usage` streams every group of a query in chunks, for exports of any size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Generic, TypeVar
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Subquery, Table, func, select
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
@@ -21,6 +22,17 @@ from usageledger.store.connections import get_connection
 from usageledger.store.rollups import table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
 from usageledger.store.tables import usage_rows as usage_table
+
+from .rows import (
+    GROUP_KEYS,
+    USAGE_METRICS_JSON,
+    USD_DECIMALS,
+    CostReport,
+    CostRow,
+    UsageReport,
+    UsageRow,
+    usd_from_microcents,
+)
 
 __all__ = [
     "COST_METRICS",
@@ -33,24 +45,11 @@ __all__ = [
     "UsageReport",
     "UsageRow",
     "daily_series",
+    "iter_usage",
     "query_cost",
     "query_usage",
 ]
 
-USD_DECIMALS = 8  # exact: amounts are stored in micro-cents (1e-8 USD)
-_USD_QUANTUM = Decimal(1).scaleb(-USD_DECIMALS)
-
-# Group field → the JSON key and the stored column it reads.
-_GROUP_KEYS: dict[str, str] = {
-    "date": "date",
-    "month": "month",
-    "organization": "organization_id",
-    "workspace": "workspace_id",
-    "api_key": "api_key_id",
-    "model": "model",
-    "service_tier": "service_tier",
-    "context_window": "context_window",
-}
 FILTER_FIELDS: tuple[str, ...] = (
     "organization",
     "workspace",
@@ -59,18 +58,8 @@ FILTER_FIELDS: tuple[str, ...] = (
     "service_tier",
     "context_window",
 )
-_FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{_GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
+_FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
 
-# Usage metrics as users see them: input_tokens means uncached input; cache creation = 5m + 1h.
-USAGE_METRICS_JSON: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "requests",
-)
 COST_METRICS: tuple[str, ...] = ("amount_usd", "list_amount_usd")
 
 
@@ -96,6 +85,10 @@ def _cost_metric_exprs(t: Table) -> dict[str, ColumnElement[Any]]:
         "list_amount_usd": func.sum(t.c.list_amount_microcents),
         "requests": func.sum(t.c.requests),
     }
+
+
+# Named once: building the expressions per row cost ~2 ms a row (most of a large export's time).
+_USAGE_SUM_NAMES: tuple[str, ...] = tuple(_usage_metric_exprs(usage_table))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,97 +121,6 @@ class UsageQuery:
             raise UsageError("limit and offset must not be negative.")
 
 
-@dataclass(frozen=True, slots=True)
-class _Grouped:
-    """Values shared by usage and cost rows: the group fields asked for, and names beside ids."""
-
-    group_by: tuple[str, ...] = ()
-    date: dt.date | None = None
-    month: str | None = None
-    organization_id: str | None = None
-    workspace_id: str | None = None
-    api_key_id: str | None = None
-    model: str | None = None
-    service_tier: str | None = None
-    context_window: str | None = None
-    organization_name: str | None = None
-    workspace_name: str | None = None
-    api_key_name: str | None = None
-
-    def _group_json(self, names: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.group_by:
-            key = _GROUP_KEYS[name]
-            value = getattr(self, key)
-            out[key] = value.isoformat() if isinstance(value, dt.date) else value
-            if names and name in ("organization", "workspace", "api_key"):
-                out[f"{name}_name"] = getattr(self, f"{name}_name")
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRow(_Grouped):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_creation_5m_input_tokens: int = 0
-    cache_creation_1h_input_tokens: int = 0
-    requests: int | None = None
-    web_search_requests: int = 0
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        """The CLI/API JSON object: the group fields asked for, then the metrics (names beside ids if asked)."""
-        out = self._group_json(names)
-        for metric in USAGE_METRICS_JSON:
-            out[metric] = getattr(self, metric)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class CostRow(_Grouped):
-    amount_usd: Decimal = Decimal(0)
-    list_amount_usd: Decimal = Decimal(0)
-    requests: int | None = None
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        out = self._group_json(names)
-        out["amount_usd"] = _usd_text(self.amount_usd)
-        out["list_amount_usd"] = _usd_text(self.list_amount_usd)
-        return out
-
-
-RowT = TypeVar("RowT", UsageRow, CostRow)
-
-
-@dataclass(frozen=True)  # no slots: a slotted generic dataclass cannot be built through Report[Row](...)
-class Report(Generic[RowT]):
-    """One page of grouped rows, the totals over every row of the filtered set, and how many rows there are."""
-
-    rows: list[RowT]
-    totals: RowT
-    total_rows: int
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        return {
-            "rows": [row.as_json(names) for row in self.rows],
-            "totals": self.totals.as_json(),
-            "total_rows": self.total_rows,
-        }
-
-
-UsageReport = Report[UsageRow]
-CostReport = Report[CostRow]
-
-
-def _usd_text(amount: Decimal) -> str:
-    return format(amount.quantize(_USD_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
-
-
-def _usd(microcents: int | None) -> Decimal:
-    return Decimal(int(microcents or 0)).scaleb(-8)
-
-
 # --- SQL ---------------------------------------------------------------------------------------------
 
 
@@ -229,7 +131,7 @@ def _group_expr(conn: Connection, t: Table, name: str) -> ColumnElement[Any]:
         if conn.dialect.name == "postgresql":
             return func.to_char(t.c.day, "YYYY-MM")
         return func.strftime("%Y-%m", t.c.day)
-    return t.c[_GROUP_KEYS[name]]
+    return t.c[GROUP_KEYS[name]]
 
 
 def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool]]:
@@ -246,15 +148,18 @@ def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool
     if q.until is not None:
         clauses.append(t.c.day <= q.until)
     for key, values in q.filters.items():
-        column = t.c[_GROUP_KEYS[_FILTER_ALIASES[key]]]
+        column = t.c[GROUP_KEYS[_FILTER_ALIASES[key]]]
         clauses.append(column.in_([v or "" for v in values]))
     return clauses
 
 
-def _run(
+def _grouped_select(
     conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
-) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
-    """Execute the grouped query: one page of groups, totals over every group, and the group count."""
+) -> tuple[Subquery, list[ColumnElement[Any]]]:
+    """The grouped rows as a subquery, and a total order over them.
+
+    The order is the one asked for, then every group field: groups are unique, so pages never overlap.
+    """
     groups = [(name, _group_expr(conn, t, name)) for name in q.group_by]
     inner: Select[Any] = select(
         *[expr.label(f"g_{name}") for name, expr in groups], *[expr.label(m) for m, expr in metrics.items()]
@@ -276,6 +181,14 @@ def _run(
             raise UsageError(f"Cannot order by {order_key}; choose from {choices}.")
         order.append(column.desc() if q.descending else column.asc())
     order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name != order_key]
+    return sub, order
+
+
+def _run(
+    conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """Execute the grouped query: one page of groups, totals over every group, and the group count."""
+    sub, order = _grouped_select(conn, t, q, metrics)
     page = select(
         sub,
         func.count().over().label("_total_rows"),
@@ -327,24 +240,22 @@ def _grouped_values(q: UsageQuery, row: dict[str, Any], names: dict[str, dict[st
         value = row[f"g_{name}"]
         if isinstance(value, str) and name == "date":  # defensive: a driver that returns text
             value = dt.date.fromisoformat(value)
-        values[_GROUP_KEYS[name]] = None if value == "" else value
+        values[GROUP_KEYS[name]] = None if value == "" else value
         if name in names and value:
             values[f"{name}_name"] = names[name].get(value)
     return values
 
 
 def _usage_values(sums: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, int | None] = {
-        m: int(sums[m] or 0) for m in _usage_metric_exprs(usage_table) if m != "requests"
-    }
+    out: dict[str, int | None] = {m: int(sums[m] or 0) for m in _USAGE_SUM_NAMES if m != "requests"}
     out["requests"] = None if sums["requests"] is None else int(sums["requests"])
     return out
 
 
 def _cost_values(sums: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "amount_usd": _usd(sums["amount_usd"]),
-        "list_amount_usd": _usd(sums["list_amount_usd"]),
+        "amount_usd": usd_from_microcents(sums["amount_usd"]),
+        "list_amount_usd": usd_from_microcents(sums["list_amount_usd"]),
         "requests": None if sums["requests"] is None else int(sums["requests"]),
     }
 
@@ -354,7 +265,7 @@ def _columns_of(q: UsageQuery, *extra: str) -> list[str]:
     fields = [*q.group_by, *(_FILTER_ALIASES[k] for k in q.filters)]
     if q.order_by in GROUP_FIELDS:
         fields.append(q.order_by)
-    return [_GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
+    return [GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
 
 
 def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
@@ -379,6 +290,30 @@ def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
         totals=CostRow(**_cost_values(totals)),
         total_rows=total_rows,
     )
+
+
+def iter_usage(conn: Connection, q: UsageQuery, chunk_rows: int = 1000) -> Iterator[list[UsageRow]]:
+    """Every group of `q` (limit and offset ignored), in its order, `chunk_rows` at a time.
+
+    The query runs with a streaming cursor (server-side on PostgreSQL) and is fetched a chunk at a
+    time, so memory holds one chunk whatever the range. The query is checked before this returns
+    (a bad sort key raises here); rows are read as the chunks are taken.
+    """
+    table = table_for("usage", _columns_of(q))
+    sub, order = _grouped_select(conn, table, q, _usage_metric_exprs(table))
+    result = conn.execute(
+        select(sub).order_by(*order), execution_options={"stream_results": True, "yield_per": chunk_rows}
+    )
+    return _usage_chunks(conn, q, result.mappings().partitions())
+
+
+def _usage_chunks(
+    conn: Connection, q: UsageQuery, partitions: Iterator[Sequence[RowMapping]]
+) -> Iterator[list[UsageRow]]:
+    for part in partitions:
+        rows = [dict(row) for row in part]
+        names = _names(conn, q, rows)
+        yield [UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows]
 
 
 def daily_series(
@@ -407,7 +342,7 @@ def daily_series(
     )
     found: dict[str, dict[dt.date, Any]] = {}
     for row in conn.execute(query):
-        value = _usd(row.value) if metric in COST_METRICS else int(row.value or 0)
+        value = usd_from_microcents(row.value) if metric in COST_METRICS else int(row.value or 0)
         found.setdefault(row.model or "(no model)", {})[row.day] = value
     if not found:
         return {}
