@@ -5,10 +5,7 @@ Routes call one of these; none of them holds SQL (that lives in the store and th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +28,6 @@ __all__ = [
     "connection_status",
     "csv_header",
     "integration_cards",
-    "iter_usage_csv",
     "tenant_events",
     "usage_columns",
 ]
@@ -241,28 +237,3 @@ def cost_rows_json(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
     report = query_cost(conn, params.to_query(tenant_id))
     return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
-
-
-def iter_usage_csv(conn: Connection, tenant_id: int, params: UsageParams) -> Iterator[str]:
-    """CSV of the table as shown (same filters, grouping, sort and columns), every page of it."""
-    if params.connection_id is not None:
-        get_connection(conn, params.connection_id, tenant_id)
-    rows, _, _ = usage_rows_json(
-        conn, tenant_id, UsageParams(**{**params.__dict__, "limit": None, "offset": 0})
-    )
-    columns = csv_header(params.group_by)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
-    yield buffer.getvalue()
-
-
-def _csv_cell(value: Any) -> Any:
-    """Empty for None; names that a spreadsheet would run as a formula get a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    return value
