@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 __all__ = [
     "GROUP_KEYS",
+    "SHARE_DECIMALS",
     "USAGE_METRICS_JSON",
     "USD_DECIMALS",
     "CostReport",
@@ -20,12 +21,16 @@ __all__ = [
     "Report",
     "UsageReport",
     "UsageRow",
+    "share_of",
+    "share_text",
     "usd_from_microcents",
     "usd_text",
 ]
 
 USD_DECIMALS = 8  # exact: amounts are stored in micro-cents (1e-8 USD)
 _USD_QUANTUM = Decimal(1).scaleb(-USD_DECIMALS)
+SHARE_DECIMALS = 6  # cost_share in JSON: a percent, e.g. "12.345679"
+_SHARE_QUANTUM = Decimal(1).scaleb(-SHARE_DECIMALS)
 
 # Group field → the JSON key and the stored column it reads.
 GROUP_KEYS: dict[str, str] = {
@@ -88,12 +93,33 @@ class UsageRow(_Grouped):
     cache_creation_1h_input_tokens: int = 0
     requests: int | None = None
     web_search_requests: int = 0
+    # Cost beside the tokens, for the same group (None when the query did not ask for it, see UsageQuery).
+    amount_usd: Decimal | None = None
+    list_amount_usd: Decimal | None = None
+    cost_share: Decimal | None = None  # percent of the filtered period's cost; None when that cost is 0
 
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        """The CLI/API JSON object: the group fields asked for, then the metrics (names beside ids if asked)."""
+    def as_values(self, names: bool = False) -> dict[str, Any]:
+        """The JSON keys with typed values (Decimal money, exact share), for renderings that format themselves."""
         out = self._group_json(names)
         for metric in USAGE_METRICS_JSON:
             out[metric] = getattr(self, metric)
+        if self.amount_usd is not None:
+            out["amount_usd"] = self.amount_usd
+            out["list_amount_usd"] = self.list_amount_usd
+            out["cost_share"] = self.cost_share
+        return out
+
+    def as_json(self, names: bool = False) -> dict[str, Any]:
+        """The CLI/API JSON object: the group fields asked for, then the metrics (names beside ids if asked).
+
+        With cost: `amount_usd` and `list_amount_usd` as decimal strings, `cost_share` as a percent string
+        with `SHARE_DECIMALS` places (null when the period cost nothing).
+        """
+        out = self.as_values(names)
+        if self.amount_usd is not None:
+            out["amount_usd"] = usd_text(self.amount_usd)
+            out["list_amount_usd"] = usd_text(self.list_amount_usd or Decimal(0))
+            out["cost_share"] = None if self.cost_share is None else share_text(self.cost_share)
         return out
 
 
@@ -135,6 +161,17 @@ CostReport = Report[CostRow]
 
 def usd_text(amount: Decimal) -> str:
     return format(amount.quantize(_USD_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
+
+
+def share_text(percent: Decimal) -> str:
+    return format(percent.quantize(_SHARE_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
+
+
+def share_of(part: Decimal, whole: Decimal) -> Decimal | None:
+    """`part` as a percent of `whole` (28 significant digits; round only to show it); None when whole is 0."""
+    if not whole:
+        return None
+    return part * 100 / whole
 
 
 def usd_from_microcents(microcents: int | None) -> Decimal:

@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, Select, Subquery, Table, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    Subquery,
+    Table,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
@@ -31,6 +43,7 @@ from .rows import (
     CostRow,
     UsageReport,
     UsageRow,
+    share_of,
     usd_from_microcents,
 )
 
@@ -105,6 +118,8 @@ class UsageQuery:
     descending: bool = False
     limit: int | None = None
     offset: int = 0
+    with_cost: bool = False  # usage rows also carry amount_usd, list_amount_usd and cost_share
+    newest_first: bool = False  # grouped by date or month: newest period first, then `order_by`
 
     def __post_init__(self) -> None:
         unknown = [g for g in self.group_by if g not in GROUP_FIELDS]
@@ -153,25 +168,67 @@ def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool
     return clauses
 
 
-def _grouped_select(
-    conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
-) -> tuple[Subquery, list[ColumnElement[Any]]]:
-    """The grouped rows as a subquery, and a total order over them.
-
-    The order is the one asked for, then every group field: groups are unique, so pages never overlap.
-    """
+def _grouped(
+    conn: Connection, t: Table, q: UsageQuery, metrics: Mapping[str, ColumnElement[Any]]
+) -> Select[Any]:
+    """One table's rows of `q`, grouped: the group fields as g_<name>, then the metrics."""
     groups = [(name, _group_expr(conn, t, name)) for name in q.group_by]
     inner: Select[Any] = select(
         *[expr.label(f"g_{name}") for name, expr in groups], *[expr.label(m) for m, expr in metrics.items()]
     ).where(*_where(conn, t, q))
     if groups:
-        inner = inner.group_by(*[expr for _, expr in groups])
-    else:
-        inner = inner.having(func.count() > 0)
-    sub = inner.subquery("g")
-    order_key = q.order_by or (q.group_by[0] if q.group_by else None)
+        return inner.group_by(*[expr for _, expr in groups])
+    return inner.having(func.count() > 0)
+
+
+def _usage_with_cost(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
+    """Usage and cost sums side by side per group, over the same filters and grain.
+
+    The two are stored apart (and a group may have cost but no tokens: web search, code execution), so
+    each table is grouped on its own and the two results are added up per group: UNION ALL, then SUM.
+    """
+    columns = _columns_of(q)
+    usage_t, cost_t = table_for("usage", columns), table_for("cost", columns)
+    usage_m, cost_m = _usage_metric_exprs(usage_t), _cost_metric_exprs(cost_t)
+    zero: ColumnElement[Any] = literal_column("0")
+    nothing: ColumnElement[Any] = null()
+    usage_side = _grouped(conn, usage_t, q, {**usage_m, "amount_usd": zero, "list_amount_usd": zero})
+    cost_side = _grouped(
+        conn,
+        cost_t,
+        q,
+        {
+            **{m: nothing if m == "requests" else zero for m in usage_m},
+            "amount_usd": cost_m["amount_usd"],
+            "list_amount_usd": cost_m["list_amount_usd"],
+        },
+    )
+    both = union_all(usage_side, cost_side).subquery("both")
+    names = [*usage_m, "amount_usd", "list_amount_usd"]
+    keys = [both.c[f"g_{name}"] for name in q.group_by]
+    summed = select(*keys, *[func.sum(both.c[m]).label(m) for m in names])
+    summed = summed.group_by(*keys) if keys else summed.having(func.count() > 0)
+    return summed, names
+
+
+def _ordered(
+    q: UsageQuery, grouped: Select[Any], metrics: Sequence[str]
+) -> tuple[Subquery, list[ColumnElement[Any]]]:
+    """The grouped rows as a subquery, and a total order over them.
+
+    Newest period first if asked, then the order asked for, then every other group field: groups are
+    unique, so pages never overlap.
+    """
+    sub = grouped.subquery("g")
+    used: list[str] = []
     order: list[ColumnElement[Any]] = []
-    if order_key is not None:
+    if q.newest_first:
+        period = next((p for p in ("date", "month") if p in q.group_by), None)
+        if period is not None:
+            order.append(sub.c[f"g_{period}"].desc())
+            used.append(period)
+    order_key = q.order_by or (q.group_by[0] if q.group_by else None)
+    if order_key is not None and order_key not in used:
         if order_key in q.group_by:
             column = sub.c[f"g_{order_key}"]
         elif order_key in metrics:
@@ -180,15 +237,16 @@ def _grouped_select(
             choices = ", ".join((*q.group_by, *metrics))
             raise UsageError(f"Cannot order by {order_key}; choose from {choices}.")
         order.append(column.desc() if q.descending else column.asc())
-    order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name != order_key]
+        used.append(order_key)
+    order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name not in used]
     return sub, order
 
 
 def _run(
-    conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
+    conn: Connection, q: UsageQuery, grouped: Select[Any], metrics: Sequence[str]
 ) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
     """Execute the grouped query: one page of groups, totals over every group, and the group count."""
-    sub, order = _grouped_select(conn, t, q, metrics)
+    sub, order = _ordered(q, grouped, metrics)
     page = select(
         sub,
         func.count().over().label("_total_rows"),
@@ -246,9 +304,15 @@ def _grouped_values(q: UsageQuery, row: dict[str, Any], names: dict[str, dict[st
     return values
 
 
-def _usage_values(sums: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, int | None] = {m: int(sums[m] or 0) for m in _USAGE_SUM_NAMES if m != "requests"}
+def _usage_values(sums: Mapping[str, Any], cost_total: Any = None) -> dict[str, Any]:
+    """Token sums as ints; with cost (`amount_usd` present), Decimal dollars and the share of `cost_total`."""
+    out: dict[str, Any] = {m: int(sums[m] or 0) for m in _USAGE_SUM_NAMES if m != "requests"}
     out["requests"] = None if sums["requests"] is None else int(sums["requests"])
+    if "amount_usd" in sums:
+        amount = usd_from_microcents(sums["amount_usd"])
+        out["amount_usd"] = amount
+        out["list_amount_usd"] = usd_from_microcents(sums["list_amount_usd"])
+        out["cost_share"] = share_of(amount, usd_from_microcents(cost_total))
     return out
 
 
@@ -268,14 +332,26 @@ def _columns_of(q: UsageQuery, *extra: str) -> list[str]:
     return [GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
 
 
-def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
-    """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set."""
+def _usage_source(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
+    """The grouped usage select of `q` (with cost beside it if asked) and its metric names."""
+    if q.with_cost:
+        return _usage_with_cost(conn, q)
     table = table_for("usage", _columns_of(q))
-    rows, totals, total_rows = _run(conn, table, q, _usage_metric_exprs(table))
+    metrics = _usage_metric_exprs(table)
+    return _grouped(conn, table, q, metrics), list(metrics)
+
+
+def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
+    """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set.
+
+    With `q.with_cost`, each row and the totals carry the cost of the same group and its share of the total.
+    """
+    rows, totals, total_rows = _run(conn, q, *_usage_source(conn, q))
     names = _names(conn, q, rows)
+    cost_total = totals.get("amount_usd")
     return UsageReport(
-        rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows],
-        totals=UsageRow(**_usage_values(totals)),
+        rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row, cost_total)) for row in rows],
+        totals=UsageRow(**_usage_values(totals, cost_total)),
         total_rows=total_rows,
     )
 
@@ -283,7 +359,8 @@ def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
 def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
     """Cost grouped like `query_usage`; amounts are Decimal dollars."""
     table = table_for("cost", _columns_of(q))
-    rows, totals, total_rows = _run(conn, table, q, _cost_metric_exprs(table))
+    metrics = _cost_metric_exprs(table)
+    rows, totals, total_rows = _run(conn, q, _grouped(conn, table, q, metrics), list(metrics))
     names = _names(conn, q, rows)
     return CostReport(
         rows=[CostRow(**_grouped_values(q, row, names), **_cost_values(row)) for row in rows],
@@ -299,10 +376,13 @@ def iter_usage(conn: Connection, q: UsageQuery, chunk_rows: int = 1000) -> Itera
     time, so memory holds one chunk whatever the range. The query is checked before this returns
     (a bad sort key raises here); rows are read as the chunks are taken.
     """
-    table = table_for("usage", _columns_of(q))
-    sub, order = _grouped_select(conn, table, q, _usage_metric_exprs(table))
+    grouped, metrics = _usage_source(conn, q)
+    sub, order = _ordered(q, grouped, metrics)
+    # The period's cost total rides along (a window sum, computed by the database) for each row's share.
+    total = [func.sum(sub.c.amount_usd).over().label("_cost_total")] if q.with_cost else []
     result = conn.execute(
-        select(sub).order_by(*order), execution_options={"stream_results": True, "yield_per": chunk_rows}
+        select(sub, *total).order_by(*order),
+        execution_options={"stream_results": True, "yield_per": chunk_rows},
     )
     return _usage_chunks(conn, q, result.mappings().partitions())
 
@@ -313,7 +393,10 @@ def _usage_chunks(
     for part in partitions:
         rows = [dict(row) for row in part]
         names = _names(conn, q, rows)
-        yield [UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows]
+        yield [
+            UsageRow(**_grouped_values(q, row, names), **_usage_values(row, row.get("_cost_total")))
+            for row in rows
+        ]
 
 
 def daily_series(
