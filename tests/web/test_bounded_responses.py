@@ -290,11 +290,11 @@ def test_text_that_a_spreadsheet_would_run_gets_an_apostrophe(text):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("claude-sonnet-4-5", "claude-sonnet-4-5"), ("a-b", "a-b"), (-5, -5), (Decimal("-1.50"), Decimal("-1.50")),
+    [("claude-sonnet-4-5", "claude-sonnet-4-5"), ("a-b", "a-b"), (-5, -5), (Decimal("-1.50"), "-1.50"), (Decimal("2E-8"), "0.00000002"),
      (0, 0), (None, "")],
 )  # fmt: skip
 def test_plain_text_and_numbers_pass_unchanged(value, expected):
-    """Ordinary names, and numbers (negative ones too), are written as they are; None is an empty cell."""
+    """Ordinary names and numbers (negative ones too) pass unguarded, Decimals in plain notation; None is empty."""
     assert csv_cell(value) == expected
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Generator, Iterator
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -27,15 +28,19 @@ __all__ = ["CHUNK_ROWS", "CsvStream", "csv_cell", "csv_response", "open_usage_cs
 CHUNK_ROWS = 1_000
 # A leading one of these makes a spreadsheet read a cell as a formula (or, for tab and CR, hides it).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_DECIMAL_KEYS = ("amount_usd", "list_amount_usd", "cost_share")
 
 
 def csv_cell(value: Any) -> Any:
     """Empty for None; text a spreadsheet would run as a formula gets a leading apostrophe.
 
-    Only text is guarded: numbers (a negative one too) are written as numbers.
+    Only text is guarded: numbers (a negative one too) are written as numbers, Decimals in plain
+    notation (0.00000002, not 2E-8).
     """
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
@@ -67,7 +72,10 @@ class CsvStream(Iterator[str]):
         writer.writerow(columns)
         for rows in chunks:
             for row in rows:
-                values = row.as_json(names=True)
+                values = row.as_json(names=True)  # money and shares rounded to their JSON places ...
+                for key in _DECIMAL_KEYS:  # ... and numbers again, so the formula guard leaves a minus alone
+                    if values.get(key) is not None:
+                        values[key] = Decimal(values[key])
                 writer.writerow([csv_cell(values.get(column)) for column in columns])
             yield buffer.getvalue()
             buffer.seek(0)
