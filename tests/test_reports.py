@@ -315,3 +315,85 @@ def test_status_report_shows_what_status_json_needs(engine: Engine, stored: int)
         "last_sync_succeeded_at",
         "data_refreshed_at",
     } <= set(data)
+
+
+def _cost_only_record(engine: Engine, connection_id: int, day: dt.date) -> None:
+    """A day with a cost but no tokens (a server tool charge, no model)."""
+    with engine.begin() as conn:
+        run = start_sync_run(conn, connection_id, "manual", day, day + dt.timedelta(days=1), 1)
+        writer = WindowWriter(conn, connection_id, run, Window(day, day + dt.timedelta(days=1)))
+        writer.write_usage([])
+        writer.write_cost([cost(day, model=None, cents="7")])
+        writer.finish()
+
+
+@pytest.mark.parametrize("group_by", [("date", "workspace"), ("model",), ("date", "model"), ()])
+def test_usage_with_cost_has_each_groups_cost_beside_its_tokens(
+    engine: Engine, stored: int, group_by
+) -> None:
+    """Each usage row's amount equals the cost report's for the same group; tokens equal the plain usage report."""
+    _cost_only_record(engine, stored, FEB2 + dt.timedelta(days=1))
+    with engine.connect() as conn:
+        both = query_usage(conn, UsageQuery(connection_id=stored, group_by=group_by, with_cost=True))
+        plain = query_usage(conn, UsageQuery(connection_id=stored, group_by=group_by))
+        costs = query_cost(conn, UsageQuery(connection_id=stored, group_by=group_by))
+
+    def key(row):
+        return tuple(getattr(row, f if f in ("date", "month", "model") else f"{f}_id") for f in group_by)
+
+    cost_of = {key(r): (r.amount_usd, r.list_amount_usd) for r in costs.rows}
+    tokens_of = {key(r): r.input_tokens for r in plain.rows}
+    assert {key(r) for r in both.rows} == set(cost_of) | set(tokens_of)
+    for row in both.rows:
+        assert (row.amount_usd, row.list_amount_usd) == cost_of.get(key(row), (Decimal(0), Decimal(0)))
+        assert row.input_tokens == tokens_of.get(key(row), 0)
+    assert both.totals.amount_usd == costs.totals.amount_usd == Decimal("1.19500002")
+    assert both.totals.input_tokens == plain.totals.input_tokens == 150
+
+
+def test_cost_shares_are_exact_and_add_up_to_100(engine: Engine, stored: int) -> None:
+    """cost_share is amount / period total × 100 in Decimal; the shares of every row add up to 100."""
+    with engine.connect() as conn:
+        report = query_usage(
+            conn, UsageQuery(connection_id=stored, group_by=("date", "model"), with_cost=True)
+        )
+    total = report.totals.amount_usd
+    for row in report.rows:
+        assert isinstance(row.cost_share, Decimal)
+        assert row.cost_share == row.amount_usd * 100 / total
+    assert abs(sum(r.cost_share for r in report.rows) - 100) < Decimal("1e-20")
+    assert report.totals.cost_share == 100
+    shown = report.rows[0].as_json()
+    assert set(shown) >= {"amount_usd", "list_amount_usd", "cost_share"}
+    assert all(isinstance(shown[k], str) for k in ("amount_usd", "list_amount_usd", "cost_share"))
+
+
+def test_a_period_without_cost_has_no_shares(engine: Engine, stored: int) -> None:
+    """With no cost in the range, amounts are 0 and shares are None (not a division by zero)."""
+    with engine.connect() as conn:
+        report = query_usage(conn, UsageQuery(connection_id=stored, since=FEB2, until=FEB2, filters={"model": [""]},
+                                              group_by=("model",), with_cost=True))  # fmt: skip
+    assert [(r.input_tokens, r.amount_usd, r.cost_share) for r in report.rows] == [(50, Decimal(0), None)]
+    assert report.rows[0].as_json()["cost_share"] is None
+
+
+def test_newest_first_then_costliest(engine: Engine, stored: int) -> None:
+    """newest_first puts the latest day first; within a day, `order_by` decides (here: cost, descending)."""
+    with engine.connect() as conn:
+        rows = query_usage(conn, UsageQuery(connection_id=stored, group_by=("date", "model"), with_cost=True,
+                                            order_by="amount_usd", descending=True, newest_first=True)).rows  # fmt: skip
+    days = [r.date for r in rows]
+    assert days == sorted(days, reverse=True)
+    feb1 = [(r.model, r.amount_usd) for r in rows if r.date == FEB1]
+    assert feb1 == [("claude-a", Decimal("0.125")), ("claude-b", Decimal(0))]
+
+
+def test_streamed_usage_equals_the_paged_report(engine: Engine, stored: int) -> None:
+    """iter_usage yields the same rows, in the same order, as query_usage, however small its chunks."""
+    from usageledger.reports import iter_usage
+
+    query = UsageQuery(connection_id=stored, group_by=("date", "workspace", "model"), with_cost=True)
+    with engine.connect() as conn:
+        paged = query_usage(conn, query).rows
+        chunks = list(iter_usage(conn, query, chunk_rows=2))
+    assert [len(c) for c in chunks] == [2, 2, 1] and [r for c in chunks for r in c] == paged

@@ -158,9 +158,19 @@ def test_the_whole_admin_journey(page, app, engine, fake, settings):
     connection_id = int(detail_url.rsplit("/", 1)[1])
     with engine.connect() as conn:
         tenant_id = conn.execute(select(connections.c.tenant_id)).scalar_one()
-        report = query_usage(conn, UsageQuery(tenant_id=tenant_id, connection_id=connection_id,
-                                              group_by=("date", "workspace", "model"),
-                                              filters={"model": [model]}))  # fmt: skip
+        report = query_usage(
+            conn,
+            UsageQuery(
+                tenant_id=tenant_id,
+                connection_id=connection_id,
+                group_by=("date", "workspace", "model"),
+                filters={"model": [model]},
+                with_cost=True,
+                order_by="amount_usd",
+                descending=True,
+                newest_first=True,
+            ),
+        )  # the page's default order
     expected = [r.as_json(names=True) for r in report.rows]
     assert len(rows) == len(expected) > 0
     for got, want in zip(rows, expected, strict=True):

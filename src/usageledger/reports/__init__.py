@@ -12,6 +12,7 @@ from .usage import (
     UsageReport,
     UsageRow,
     daily_series,
+    iter_usage,
     query_cost,
     query_usage,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "UsageReport",
     "UsageRow",
     "daily_series",
+    "iter_usage",
     "query_cost",
     "query_usage",
     "status_report",

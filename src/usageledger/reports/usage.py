@@ -1,19 +1,32 @@
 """Usage and cost queries, the read model behind every rendering.
 
 Grouping, filtering, sorting, paging and totals all happen in SQL, on the smallest table holding every
-field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored '' dimensions come back as None. Money is summed as exact integer
-micro-cents and returned as Decimal dollars; JSON renders it as a string with `USD_DECIMALS` places.
+field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored ''
+dimensions come back as None. Money is summed as exact integer micro-cents and returned as Decimal
+dollars (see `rows`). `iter_usage` streams every group of a query in chunks, for exports of any size.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Generic, TypeVar
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    Select,
+    Subquery,
+    Table,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
@@ -21,6 +34,18 @@ from usageledger.store.connections import get_connection
 from usageledger.store.rollups import table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
 from usageledger.store.tables import usage_rows as usage_table
+
+from .rows import (
+    GROUP_KEYS,
+    USAGE_METRICS_JSON,
+    USD_DECIMALS,
+    CostReport,
+    CostRow,
+    UsageReport,
+    UsageRow,
+    share_of,
+    usd_from_microcents,
+)
 
 __all__ = [
     "COST_METRICS",
@@ -33,24 +58,11 @@ __all__ = [
     "UsageReport",
     "UsageRow",
     "daily_series",
+    "iter_usage",
     "query_cost",
     "query_usage",
 ]
 
-USD_DECIMALS = 8  # exact: amounts are stored in micro-cents (1e-8 USD)
-_USD_QUANTUM = Decimal(1).scaleb(-USD_DECIMALS)
-
-# Group field → the JSON key and the stored column it reads.
-_GROUP_KEYS: dict[str, str] = {
-    "date": "date",
-    "month": "month",
-    "organization": "organization_id",
-    "workspace": "workspace_id",
-    "api_key": "api_key_id",
-    "model": "model",
-    "service_tier": "service_tier",
-    "context_window": "context_window",
-}
 FILTER_FIELDS: tuple[str, ...] = (
     "organization",
     "workspace",
@@ -59,18 +71,8 @@ FILTER_FIELDS: tuple[str, ...] = (
     "service_tier",
     "context_window",
 )
-_FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{_GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
+_FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
 
-# Usage metrics as users see them: input_tokens means uncached input; cache creation = 5m + 1h.
-USAGE_METRICS_JSON: tuple[str, ...] = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "requests",
-)
 COST_METRICS: tuple[str, ...] = ("amount_usd", "list_amount_usd")
 
 
@@ -98,6 +100,10 @@ def _cost_metric_exprs(t: Table) -> dict[str, ColumnElement[Any]]:
     }
 
 
+# Named once: building the expressions per row cost ~2 ms a row (most of a large export's time).
+_USAGE_SUM_NAMES: tuple[str, ...] = tuple(_usage_metric_exprs(usage_table))
+
+
 @dataclass(frozen=True, slots=True)
 class UsageQuery:
     """What to read: scope, inclusive day range, grouping, filters, order and page."""
@@ -112,6 +118,8 @@ class UsageQuery:
     descending: bool = False
     limit: int | None = None
     offset: int = 0
+    with_cost: bool = False  # usage rows also carry amount_usd, list_amount_usd and cost_share
+    newest_first: bool = False  # grouped by date or month: newest period first, then `order_by`
 
     def __post_init__(self) -> None:
         unknown = [g for g in self.group_by if g not in GROUP_FIELDS]
@@ -128,97 +136,6 @@ class UsageQuery:
             raise UsageError("limit and offset must not be negative.")
 
 
-@dataclass(frozen=True, slots=True)
-class _Grouped:
-    """Values shared by usage and cost rows: the group fields asked for, and names beside ids."""
-
-    group_by: tuple[str, ...] = ()
-    date: dt.date | None = None
-    month: str | None = None
-    organization_id: str | None = None
-    workspace_id: str | None = None
-    api_key_id: str | None = None
-    model: str | None = None
-    service_tier: str | None = None
-    context_window: str | None = None
-    organization_name: str | None = None
-    workspace_name: str | None = None
-    api_key_name: str | None = None
-
-    def _group_json(self, names: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name in self.group_by:
-            key = _GROUP_KEYS[name]
-            value = getattr(self, key)
-            out[key] = value.isoformat() if isinstance(value, dt.date) else value
-            if names and name in ("organization", "workspace", "api_key"):
-                out[f"{name}_name"] = getattr(self, f"{name}_name")
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class UsageRow(_Grouped):
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cache_creation_5m_input_tokens: int = 0
-    cache_creation_1h_input_tokens: int = 0
-    requests: int | None = None
-    web_search_requests: int = 0
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        """The CLI/API JSON object: the group fields asked for, then the metrics (names beside ids if asked)."""
-        out = self._group_json(names)
-        for metric in USAGE_METRICS_JSON:
-            out[metric] = getattr(self, metric)
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class CostRow(_Grouped):
-    amount_usd: Decimal = Decimal(0)
-    list_amount_usd: Decimal = Decimal(0)
-    requests: int | None = None
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        out = self._group_json(names)
-        out["amount_usd"] = _usd_text(self.amount_usd)
-        out["list_amount_usd"] = _usd_text(self.list_amount_usd)
-        return out
-
-
-RowT = TypeVar("RowT", UsageRow, CostRow)
-
-
-@dataclass(frozen=True)  # no slots: a slotted generic dataclass cannot be built through Report[Row](...)
-class Report(Generic[RowT]):
-    """One page of grouped rows, the totals over every row of the filtered set, and how many rows there are."""
-
-    rows: list[RowT]
-    totals: RowT
-    total_rows: int
-
-    def as_json(self, names: bool = False) -> dict[str, Any]:
-        return {
-            "rows": [row.as_json(names) for row in self.rows],
-            "totals": self.totals.as_json(),
-            "total_rows": self.total_rows,
-        }
-
-
-UsageReport = Report[UsageRow]
-CostReport = Report[CostRow]
-
-
-def _usd_text(amount: Decimal) -> str:
-    return format(amount.quantize(_USD_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
-
-
-def _usd(microcents: int | None) -> Decimal:
-    return Decimal(int(microcents or 0)).scaleb(-8)
-
-
 # --- SQL ---------------------------------------------------------------------------------------------
 
 
@@ -229,7 +146,7 @@ def _group_expr(conn: Connection, t: Table, name: str) -> ColumnElement[Any]:
         if conn.dialect.name == "postgresql":
             return func.to_char(t.c.day, "YYYY-MM")
         return func.strftime("%Y-%m", t.c.day)
-    return t.c[_GROUP_KEYS[name]]
+    return t.c[GROUP_KEYS[name]]
 
 
 def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool]]:
@@ -246,27 +163,72 @@ def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool
     if q.until is not None:
         clauses.append(t.c.day <= q.until)
     for key, values in q.filters.items():
-        column = t.c[_GROUP_KEYS[_FILTER_ALIASES[key]]]
+        column = t.c[GROUP_KEYS[_FILTER_ALIASES[key]]]
         clauses.append(column.in_([v or "" for v in values]))
     return clauses
 
 
-def _run(
-    conn: Connection, t: Table, q: UsageQuery, metrics: dict[str, ColumnElement[Any]]
-) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
-    """Execute the grouped query: one page of groups, totals over every group, and the group count."""
+def _grouped(
+    conn: Connection, t: Table, q: UsageQuery, metrics: Mapping[str, ColumnElement[Any]]
+) -> Select[Any]:
+    """One table's rows of `q`, grouped: the group fields as g_<name>, then the metrics."""
     groups = [(name, _group_expr(conn, t, name)) for name in q.group_by]
     inner: Select[Any] = select(
         *[expr.label(f"g_{name}") for name, expr in groups], *[expr.label(m) for m, expr in metrics.items()]
     ).where(*_where(conn, t, q))
     if groups:
-        inner = inner.group_by(*[expr for _, expr in groups])
-    else:
-        inner = inner.having(func.count() > 0)
-    sub = inner.subquery("g")
-    order_key = q.order_by or (q.group_by[0] if q.group_by else None)
+        return inner.group_by(*[expr for _, expr in groups])
+    return inner.having(func.count() > 0)
+
+
+def _usage_with_cost(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
+    """Usage and cost sums side by side per group, over the same filters and grain.
+
+    The two are stored apart (and a group may have cost but no tokens: web search, code execution), so
+    each table is grouped on its own and the two results are added up per group: UNION ALL, then SUM.
+    """
+    columns = _columns_of(q)
+    usage_t, cost_t = table_for("usage", columns), table_for("cost", columns)
+    usage_m, cost_m = _usage_metric_exprs(usage_t), _cost_metric_exprs(cost_t)
+    zero: ColumnElement[Any] = literal_column("0")
+    nothing: ColumnElement[Any] = null()
+    usage_side = _grouped(conn, usage_t, q, {**usage_m, "amount_usd": zero, "list_amount_usd": zero})
+    cost_side = _grouped(
+        conn,
+        cost_t,
+        q,
+        {
+            **{m: nothing if m == "requests" else zero for m in usage_m},
+            "amount_usd": cost_m["amount_usd"],
+            "list_amount_usd": cost_m["list_amount_usd"],
+        },
+    )
+    both = union_all(usage_side, cost_side).subquery("both")
+    names = [*usage_m, "amount_usd", "list_amount_usd"]
+    keys = [both.c[f"g_{name}"] for name in q.group_by]
+    summed = select(*keys, *[func.sum(both.c[m]).label(m) for m in names])
+    summed = summed.group_by(*keys) if keys else summed.having(func.count() > 0)
+    return summed, names
+
+
+def _ordered(
+    q: UsageQuery, grouped: Select[Any], metrics: Sequence[str]
+) -> tuple[Subquery, list[ColumnElement[Any]]]:
+    """The grouped rows as a subquery, and a total order over them.
+
+    Newest period first if asked, then the order asked for, then every other group field: groups are
+    unique, so pages never overlap.
+    """
+    sub = grouped.subquery("g")
+    used: list[str] = []
     order: list[ColumnElement[Any]] = []
-    if order_key is not None:
+    if q.newest_first:
+        period = next((p for p in ("date", "month") if p in q.group_by), None)
+        if period is not None:
+            order.append(sub.c[f"g_{period}"].desc())
+            used.append(period)
+    order_key = q.order_by or (q.group_by[0] if q.group_by else None)
+    if order_key is not None and order_key not in used:
         if order_key in q.group_by:
             column = sub.c[f"g_{order_key}"]
         elif order_key in metrics:
@@ -275,7 +237,16 @@ def _run(
             choices = ", ".join((*q.group_by, *metrics))
             raise UsageError(f"Cannot order by {order_key}; choose from {choices}.")
         order.append(column.desc() if q.descending else column.asc())
-    order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name != order_key]
+        used.append(order_key)
+    order += [sub.c[f"g_{name}"].asc() for name in q.group_by if name not in used]
+    return sub, order
+
+
+def _run(
+    conn: Connection, q: UsageQuery, grouped: Select[Any], metrics: Sequence[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
+    """Execute the grouped query: one page of groups, totals over every group, and the group count."""
+    sub, order = _ordered(q, grouped, metrics)
     page = select(
         sub,
         func.count().over().label("_total_rows"),
@@ -327,24 +298,28 @@ def _grouped_values(q: UsageQuery, row: dict[str, Any], names: dict[str, dict[st
         value = row[f"g_{name}"]
         if isinstance(value, str) and name == "date":  # defensive: a driver that returns text
             value = dt.date.fromisoformat(value)
-        values[_GROUP_KEYS[name]] = None if value == "" else value
+        values[GROUP_KEYS[name]] = None if value == "" else value
         if name in names and value:
             values[f"{name}_name"] = names[name].get(value)
     return values
 
 
-def _usage_values(sums: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, int | None] = {
-        m: int(sums[m] or 0) for m in _usage_metric_exprs(usage_table) if m != "requests"
-    }
+def _usage_values(sums: Mapping[str, Any], cost_total: Any = None) -> dict[str, Any]:
+    """Token sums as ints; with cost (`amount_usd` present), Decimal dollars and the share of `cost_total`."""
+    out: dict[str, Any] = {m: int(sums[m] or 0) for m in _USAGE_SUM_NAMES if m != "requests"}
     out["requests"] = None if sums["requests"] is None else int(sums["requests"])
+    if "amount_usd" in sums:
+        amount = usd_from_microcents(sums["amount_usd"])
+        out["amount_usd"] = amount
+        out["list_amount_usd"] = usd_from_microcents(sums["list_amount_usd"])
+        out["cost_share"] = share_of(amount, usd_from_microcents(cost_total))
     return out
 
 
 def _cost_values(sums: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "amount_usd": _usd(sums["amount_usd"]),
-        "list_amount_usd": _usd(sums["list_amount_usd"]),
+        "amount_usd": usd_from_microcents(sums["amount_usd"]),
+        "list_amount_usd": usd_from_microcents(sums["list_amount_usd"]),
         "requests": None if sums["requests"] is None else int(sums["requests"]),
     }
 
@@ -354,17 +329,29 @@ def _columns_of(q: UsageQuery, *extra: str) -> list[str]:
     fields = [*q.group_by, *(_FILTER_ALIASES[k] for k in q.filters)]
     if q.order_by in GROUP_FIELDS:
         fields.append(q.order_by)
-    return [_GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
+    return [GROUP_KEYS.get(f, "day") for f in fields if f not in ("date", "month")] + list(extra)
+
+
+def _usage_source(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
+    """The grouped usage select of `q` (with cost beside it if asked) and its metric names."""
+    if q.with_cost:
+        return _usage_with_cost(conn, q)
+    table = table_for("usage", _columns_of(q))
+    metrics = _usage_metric_exprs(table)
+    return _grouped(conn, table, q, metrics), list(metrics)
 
 
 def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
-    """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set."""
-    table = table_for("usage", _columns_of(q))
-    rows, totals, total_rows = _run(conn, table, q, _usage_metric_exprs(table))
+    """Usage grouped, filtered, sorted and paged as `q` says, with totals over the whole filtered set.
+
+    With `q.with_cost`, each row and the totals carry the cost of the same group and its share of the total.
+    """
+    rows, totals, total_rows = _run(conn, q, *_usage_source(conn, q))
     names = _names(conn, q, rows)
+    cost_total = totals.get("amount_usd")
     return UsageReport(
-        rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row)) for row in rows],
-        totals=UsageRow(**_usage_values(totals)),
+        rows=[UsageRow(**_grouped_values(q, row, names), **_usage_values(row, cost_total)) for row in rows],
+        totals=UsageRow(**_usage_values(totals, cost_total)),
         total_rows=total_rows,
     )
 
@@ -372,13 +359,44 @@ def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
 def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
     """Cost grouped like `query_usage`; amounts are Decimal dollars."""
     table = table_for("cost", _columns_of(q))
-    rows, totals, total_rows = _run(conn, table, q, _cost_metric_exprs(table))
+    metrics = _cost_metric_exprs(table)
+    rows, totals, total_rows = _run(conn, q, _grouped(conn, table, q, metrics), list(metrics))
     names = _names(conn, q, rows)
     return CostReport(
         rows=[CostRow(**_grouped_values(q, row, names), **_cost_values(row)) for row in rows],
         totals=CostRow(**_cost_values(totals)),
         total_rows=total_rows,
     )
+
+
+def iter_usage(conn: Connection, q: UsageQuery, chunk_rows: int = 1000) -> Iterator[list[UsageRow]]:
+    """Every group of `q` (limit and offset ignored), in its order, `chunk_rows` at a time.
+
+    The query runs with a streaming cursor (server-side on PostgreSQL) and is fetched a chunk at a
+    time, so memory holds one chunk whatever the range. The query is checked before this returns
+    (a bad sort key raises here); rows are read as the chunks are taken.
+    """
+    grouped, metrics = _usage_source(conn, q)
+    sub, order = _ordered(q, grouped, metrics)
+    # The period's cost total rides along (a window sum, computed by the database) for each row's share.
+    total = [func.sum(sub.c.amount_usd).over().label("_cost_total")] if q.with_cost else []
+    result = conn.execute(
+        select(sub, *total).order_by(*order),
+        execution_options={"stream_results": True, "yield_per": chunk_rows},
+    )
+    return _usage_chunks(conn, q, result.mappings().partitions())
+
+
+def _usage_chunks(
+    conn: Connection, q: UsageQuery, partitions: Iterator[Sequence[RowMapping]]
+) -> Iterator[list[UsageRow]]:
+    for part in partitions:
+        rows = [dict(row) for row in part]
+        names = _names(conn, q, rows)
+        yield [
+            UsageRow(**_grouped_values(q, row, names), **_usage_values(row, row.get("_cost_total")))
+            for row in rows
+        ]
 
 
 def daily_series(
@@ -407,7 +425,7 @@ def daily_series(
     )
     found: dict[str, dict[dt.date, Any]] = {}
     for row in conn.execute(query):
-        value = _usd(row.value) if metric in COST_METRICS else int(row.value or 0)
+        value = usd_from_microcents(row.value) if metric in COST_METRICS else int(row.value or 0)
         found.setdefault(row.model or "(no model)", {})[row.day] = value
     if not found:
         return {}

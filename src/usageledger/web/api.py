@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import StreamingResponse
 
 from usageledger.errors import ConflictError
 from usageledger.reports import ConnectionStatus
@@ -13,7 +12,9 @@ from usageledger.store import get_connection
 from usageledger.store.accounts import create_access_token, delete_access_token, list_access_tokens
 from usageledger.sync import connect_anthropic, disconnect
 from usageledger.web.deps import ApiAdmin, ApiUser, ServicesDep
-from usageledger.web.params import PathId, QueryId, UsageParams, UsageParamsDep
+from usageledger.web.exports import csv_response, open_usage_csv
+from usageledger.web.paging import DEFAULT_LIMIT, Page, plan_page
+from usageledger.web.params import MAX_LIMIT, PathId, QueryId, UsageParams, UsageParamsDep
 from usageledger.web.schemas import (
     AccessTokenOut,
     ConnectIn,
@@ -35,7 +36,6 @@ from usageledger.web.schemas import (
 from usageledger.web.views import (
     connection_status,
     cost_rows_json,
-    iter_usage_csv,
     sync_runs,
     tenant_events,
     usage_rows_json,
@@ -58,9 +58,23 @@ _ERRORS = {
 
 router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)  # type: ignore[arg-type]
 
-Limit = Annotated[int | None, Query(ge=1, le=10_000, description="Rows per page (default: all).")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")]
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_LIMIT,
+        description=f"Rows per page ({DEFAULT_LIMIT:,} unless set; at most {MAX_LIMIT:,}).",
+    ),
+]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip; prefer `cursor`.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=500, description="`next_cursor` of the previous page of the same query."),
+]
+Format = Annotated[
+    Literal["json", "csv"],
+    Query(description="json (default, paged) or csv (every row, streamed; limit and cursor ignored)."),
+]
 
 
 def _connection_out(status: ConnectionStatus, services: ServicesDep) -> ConnectionOut:
@@ -174,17 +188,11 @@ def events(
     return EventsOut(events=[EventOut.model_validate(e) for e in found])
 
 
-def _scoped(params: UsageParams, connection_id: int | None, limit: int | None, offset: int) -> UsageParams:
-    return params.replaced(connection_id=connection_id, limit=limit, offset=offset)
-
-
-def _csv(services: ServicesDep, tenant_id: int, params: UsageParams, name: str) -> StreamingResponse:
-    with services.engine.connect() as conn:
-        body = "".join(iter_usage_csv(conn, tenant_id, params))
-    return StreamingResponse(
-        iter([body]), media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{name}.csv"'},
-    )  # fmt: skip
+def _page(
+    kind: str, params: UsageParams, limit: int, offset: int, cursor: str | None
+) -> tuple[UsageParams, Page]:
+    page = plan_page(kind, params, limit, offset, cursor)
+    return params.replaced(limit=page.limit, offset=page.offset), page
 
 
 @router.get(
@@ -195,19 +203,25 @@ def usage(
     services: ServicesDep,
     params: UsageParamsDep,
     connection_id: QueryId = None,
-    limit: Limit = None,
+    limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
+    cursor: Cursor = None,
     format: Format = "json",
 ) -> UsageOut | Response:
-    """Same group-by and filters as `usageledger usage`; rows carry the CLI's JSON keys (and names beside ids)."""
-    scoped = _scoped(params, connection_id, limit, offset)
+    """Same group-by and filters as `usageledger usage`; rows carry the CLI's JSON keys (and names beside ids).
+
+    Paged: follow `next_cursor` until it is null. `format=csv` streams every row instead.
+    """
+    scoped = params.replaced(connection_id=connection_id)
     if format == "csv":
-        return _csv(services, user.tenant_id, scoped, "usage")
+        return csv_response(open_usage_csv(services.engine, user.tenant_id, scoped), "usage.csv")
+    paged, page = _page("usage", scoped, limit, offset, cursor)
     with services.engine.connect() as conn:
         if connection_id is not None:
             get_connection(conn, connection_id, user.tenant_id)
-        rows, totals, total_rows = usage_rows_json(conn, user.tenant_id, scoped)
-    return UsageOut(rows=rows, totals=totals, total_rows=total_rows, limit=limit, offset=offset)
+        rows, totals, total_rows = usage_rows_json(conn, user.tenant_id, paged)
+    return UsageOut(rows=rows, totals=totals, total_rows=total_rows, limit=page.limit, offset=page.offset,
+                    next_cursor=page.next_cursor(len(rows), total_rows))  # fmt: skip
 
 
 @router.get("/cost", response_model=CostOut, summary="Cost query")
@@ -216,16 +230,18 @@ def cost(
     services: ServicesDep,
     params: UsageParamsDep,
     connection_id: QueryId = None,
-    limit: Limit = None,
+    limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> CostOut:
-    """Reported cost per group: amount_usd and list_amount_usd as decimal strings."""
-    scoped = _scoped(params, connection_id, limit, offset)
+    """Reported cost per group: amount_usd and list_amount_usd as decimal strings. Paged like /usage."""
+    paged, page = _page("cost", params.replaced(connection_id=connection_id), limit, offset, cursor)
     with services.engine.connect() as conn:
         if connection_id is not None:
             get_connection(conn, connection_id, user.tenant_id)
-        rows, totals, total_rows = cost_rows_json(conn, user.tenant_id, scoped)
-    return CostOut(rows=rows, totals=totals, total_rows=total_rows, limit=limit, offset=offset)
+        rows, totals, total_rows = cost_rows_json(conn, user.tenant_id, paged)
+    return CostOut(rows=rows, totals=totals, total_rows=total_rows, limit=page.limit, offset=page.offset,
+                   next_cursor=page.next_cursor(len(rows), total_rows))  # fmt: skip
 
 
 @router.get("/tokens", response_model=TokensOut, summary="Personal access tokens")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from usageledger.errors import ScrubPendingError, UsageLedgerError
 from usageledger.store import get_connection
 from usageledger.sync import connect_anthropic, disconnect
 from usageledger.web.deps import AdminUser, CsrfForm, PageUser, ServicesDep
+from usageledger.web.exports import csv_response, open_usage_csv
 from usageledger.web.params import FILTER_FIELDS, PathId, UsageParamsDep
 from usageledger.web.providers import provider_named
 from usageledger.web.templating import flash, render
@@ -19,7 +20,6 @@ from usageledger.web.views import (
     EVENT_KINDS,
     build_detail,
     integration_cards,
-    iter_usage_csv,
     tenant_events,
 )
 
@@ -115,15 +115,9 @@ def detail(
 def usage_csv(
     connection_id: PathId, services: ServicesDep, user: PageUser, params: UsageParamsDep
 ) -> Response:
-    scoped = params.__class__(**{**params.__dict__, "connection_id": connection_id})
-    with services.engine.connect() as conn:
-        body = "".join(iter_usage_csv(conn, user.tenant_id, scoped))
-    filename = f"usage-connection-{connection_id}.csv"
-    return StreamingResponse(
-        iter([body]),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+    """The table as shown, every row of it, streamed."""
+    stream = open_usage_csv(services.engine, user.tenant_id, params.replaced(connection_id=connection_id))
+    return csv_response(stream, f"usage-connection-{connection_id}.csv")
 
 
 @router.post("/connections/{connection_id}/sync")

@@ -53,7 +53,10 @@ class UsageParams:
     offset: int = 0
 
     def to_query(self, tenant_id: int, **overrides: object) -> UsageQuery:
+        """The read model's query: usage with cost beside it; without a `sort`, newest period first and
+        then the costliest group first (the CLI keeps the read model's own default, group fields in order)."""
         params = replace(self, **overrides) if overrides else self  # type: ignore[arg-type]
+        default_order = params.sort is None
         return UsageQuery(
             tenant_id=tenant_id,
             connection_id=params.connection_id,
@@ -61,10 +64,12 @@ class UsageParams:
             until=params.until,
             group_by=params.group_by,
             filters={k: list(v) for k, v in params.filters.items()},
-            order_by=params.sort,
-            descending=params.desc,
+            order_by="amount_usd" if default_order else params.sort,
+            descending=True if default_order else params.desc,
             limit=params.limit,
             offset=params.offset,
+            with_cost=True,
+            newest_first=default_order,
         )
 
     def replaced(self, **changes: object) -> UsageParams:

@@ -143,10 +143,13 @@ class UsageOut(BaseModel):
     rows: list[dict[str, Any]] = Field(
         description="One object per group: the CLI's JSON keys, names beside ids."
     )
-    totals: dict[str, Any]
-    total_rows: int
-    limit: int | None = None
-    offset: int = 0
+    totals: dict[str, Any] = Field(description="Sums over every row of the query, not just this page.")
+    total_rows: int = Field(description="Rows of the whole query, over every page.")
+    limit: int = Field(description="Rows per page.")
+    offset: int = Field(0, description="Rows before this page.")
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` (same query) for the next page; null on the last page."
+    )
 
 
 class CostOut(UsageOut):

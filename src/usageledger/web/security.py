@@ -77,7 +77,14 @@ def csrf_valid(request: Request, submitted: object) -> bool:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every response, and answers unhandled errors itself so they get them too."""
+    """Adds the security headers to every response, and answers unhandled errors itself so they get them too.
+
+    Every response but the static assets also gets `Cache-Control: no-store`: pages, API answers and
+    CSVs show a workspace's usage and cost, redirects and errors tell who is signed in, and none of it
+    may stay in a browser's or a proxy's cache.
+    """
+
+    CACHEABLE_PREFIXES = ("/static/", "/docs/assets/")
 
     def __init__(
         self, app: ASGIApp, on_error: Callable[[Scope], tuple[int, list[tuple[bytes, bytes]], bytes]]
@@ -93,6 +100,8 @@ class SecurityHeadersMiddleware:
         csp = _DOCS_CSP if path.startswith("/docs") else SECURITY_HEADERS["content-security-policy"]
         extra = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
         extra[0] = (b"content-security-policy", csp.encode())
+        if not path.startswith(self.CACHEABLE_PREFIXES):
+            extra.append((b"cache-control", b"no-store"))
         started = False
 
         async def send_with_headers(message: Message) -> None:

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from usageledger.web.formatting import format_compact, format_count, format_money, format_share
 from usageledger.web.security import CSRF_FIELD, csrf_token
 
 __all__ = ["flash", "render", "render_error", "templates"]
@@ -52,6 +53,10 @@ _env = jinja2.Environment(
 _env.filters["int"] = _fmt_int
 _env.filters["usd"] = _fmt_usd
 _env.filters["when"] = _fmt_time
+_env.filters["money"] = format_money
+_env.filters["compact"] = format_compact
+_env.filters["count"] = format_count
+_env.filters["share"] = format_share
 
 templates = Jinja2Templates(env=_env)
 

@@ -5,10 +5,7 @@ Routes call one of these; none of them holds SQL (that lives in the store and th
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +28,6 @@ __all__ = [
     "connection_status",
     "csv_header",
     "integration_cards",
-    "iter_usage_csv",
     "tenant_events",
     "usage_columns",
 ]
@@ -74,6 +70,7 @@ class TableColumn:
     numeric: bool = False
     name_key: str | None = None
     filter: str | None = None
+    format: str = "count"  # for numeric columns: count | money | share (the template filter to show it)
 
 
 _GROUP_COLUMNS: dict[str, TableColumn] = {
@@ -88,6 +85,10 @@ _GROUP_COLUMNS: dict[str, TableColumn] = {
     "service_tier": TableColumn("service_tier", "Service tier", "service_tier", filter="service_tier"),
     "context_window": TableColumn("context_window", "Context window", "context_window", filter="context_window"),
 }  # fmt: skip
+_COST_COLUMNS = (
+    TableColumn("amount_usd", "Cost", "amount_usd", numeric=True, format="money"),
+    TableColumn("cost_share", "% of total", "amount_usd", numeric=True, format="share"),
+)
 _METRIC_COLUMNS: tuple[TableColumn, ...] = tuple(
     TableColumn(key, label, key, numeric=True)
     for key, label in (
@@ -99,12 +100,12 @@ _METRIC_COLUMNS: tuple[TableColumn, ...] = tuple(
         ("cache_creation_1h_input_tokens", "Cache write 1h"),
         ("requests", "Requests"),
     )
-)
+) + (TableColumn("list_amount_usd", "List cost", "list_amount_usd", numeric=True, format="money"),)
 
 
 def usage_columns(group_by: tuple[str, ...]) -> list[TableColumn]:
-    """The columns of the usage table, in order: the group fields, then the metrics."""
-    return [_GROUP_COLUMNS[g] for g in group_by] + list(_METRIC_COLUMNS)
+    """The usage table's columns: the group fields, its cost and share (seen first), the tokens, the list cost."""
+    return [_GROUP_COLUMNS[g] for g in group_by] + list(_COST_COLUMNS) + list(_METRIC_COLUMNS)
 
 
 def csv_header(group_by: tuple[str, ...]) -> list[str]:
@@ -119,6 +120,11 @@ def csv_header(group_by: tuple[str, ...]) -> list[str]:
 
 def _row_dict(row: Any) -> dict[str, Any]:
     return dict(row.as_json(names=True))
+
+
+def _row_values(row: Any) -> dict[str, Any]:
+    """A row for the page: typed values (Decimal money), which the template formats."""
+    return dict(row.as_values(names=True))
 
 
 @dataclass(frozen=True)
@@ -195,9 +201,6 @@ def build_detail(
     scoped = UsageParams(**{**params.__dict__, "connection_id": connection_id, "limit": PAGE_SIZE,
                             "offset": (page - 1) * PAGE_SIZE})  # fmt: skip
     usage = query_usage(conn, scoped.to_query(tenant_id))
-    cost = query_cost(
-        conn, scoped.to_query(tenant_id, group_by=(), limit=None, offset=0, sort=None, desc=False)
-    )
     chart_query = scoped.to_query(tenant_id, group_by=(), limit=None, offset=0, sort=None, desc=False)
     series = daily_series(conn, chart_query, metric)
     chart = render_stacked_bars(series, title=f"{CHART_METRICS[metric]} per day, by model",
@@ -215,11 +218,11 @@ def build_detail(
         sync_alive=sync_alive,
         latest_run=runs[0] if runs else None,
         events=events,
-        rows=[_row_dict(r) for r in usage.rows],
+        rows=[_row_values(r) for r in usage.rows],
         columns=usage_columns(params.group_by),
-        totals=usage.totals.as_json(),
+        totals=usage.totals.as_values(),
         total_rows=usage.total_rows,
-        cost_total=cost.totals.amount_usd,
+        cost_total=usage.totals.amount_usd,
         chart=chart,
         metric=metric,
         params=params,
@@ -241,28 +244,3 @@ def cost_rows_json(
 ) -> tuple[list[dict[str, Any]], dict[str, Any], int]:
     report = query_cost(conn, params.to_query(tenant_id))
     return [_row_dict(r) for r in report.rows], report.totals.as_json(), report.total_rows
-
-
-def iter_usage_csv(conn: Connection, tenant_id: int, params: UsageParams) -> Iterator[str]:
-    """CSV of the table as shown (same filters, grouping, sort and columns), every page of it."""
-    if params.connection_id is not None:
-        get_connection(conn, params.connection_id, tenant_id)
-    rows, _, _ = usage_rows_json(
-        conn, tenant_id, UsageParams(**{**params.__dict__, "limit": None, "offset": 0})
-    )
-    columns = csv_header(params.group_by)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in columns])
-    yield buffer.getvalue()
-
-
-def _csv_cell(value: Any) -> Any:
-    """Empty for None; names that a spreadsheet would run as a formula get a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "@", "\t", "\r"):
-        return "'" + value
-    return value

@@ -1,0 +1,80 @@
+"""Numbers as people read them: money, compact big counts, counts with separators, percent shares.
+
+Every function takes exact values (int, Decimal, or the API's decimal strings) and refuses floats, so
+no amount is ever rounded through binary floating point. Where a shown value is rounded, the exact one
+is in the element's `title`, shown on hover.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from markupsafe import Markup
+
+__all__ = ["format_compact", "format_count", "format_money", "format_share"]
+
+_EMPTY = Markup('<span class="muted">—</span>')
+_CENTS = Decimal("0.01")
+_TENTH = Decimal("0.1")
+_UNITS = ("", "K", "M", "B", "T")
+
+
+def _exact(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        raise TypeError("Formatting filters take exact numbers (int, Decimal or decimal text), never float.")
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise TypeError(f"Not a number: {value!r}")
+    return Decimal(value)
+
+
+def _titled(shown: str, exact: str, css: str) -> Markup:
+    if shown == exact:
+        return Markup('<span class="{}">{}</span>').format(css, shown)
+    return Markup('<span class="{}" title="{}">{}</span>').format(css, exact, shown)
+
+
+def format_money(value: object) -> Markup:
+    """US dollars to the cent with separators ($54,619.04); the exact amount in the title."""
+    amount = _exact(value)
+    if amount is None:
+        return _EMPTY
+    sign = "-" if amount < 0 else ""
+    shown = f"{sign}${abs(amount).quantize(_CENTS, rounding=ROUND_HALF_EVEN):,f}"
+    exact = f"{sign}${abs(amount):,f}"
+    return _titled(shown, exact, "money")
+
+
+def format_count(value: object) -> Markup:
+    """A whole count with thousands separators (45,708)."""
+    number = _exact(value)
+    if number is None:
+        return _EMPTY
+    return Markup("{}").format(f"{number:,f}")
+
+
+def format_compact(value: object) -> Markup:
+    """A big count in a few characters (127.2B, 45.7K, 999); the exact count in the title."""
+    number = _exact(value)
+    if number is None:
+        return _EMPTY
+    exact = f"{number:,f}"
+    size = abs(number)
+    for power, unit in enumerate(_UNITS):
+        scaled = (size / Decimal(1000) ** power).quantize(_TENTH if power else Decimal(1), ROUND_HALF_EVEN)
+        if scaled < 1000 or power == len(_UNITS) - 1:
+            text = f"{scaled:f}".removesuffix(".0")
+            shown = f"{'-' if number < 0 else ''}{text}{unit}"
+            return _titled(shown, exact, "compact")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_share(value: object) -> Markup:
+    """A percent to one decimal (12.3%); the exact share in the title."""
+    share = _exact(value)
+    if share is None:
+        return _EMPTY
+    shown = f"{share.quantize(_TENTH, rounding=ROUND_HALF_EVEN):f}%"
+    exact = f"{share.normalize():f}%"
+    return _titled(shown, exact, "share")
