@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import store
 from ..errors import NotFoundError, UsageError
-from ..sync import connect_anthropic, disconnect, run_sync
-from ..sync.engine import SyncSummary
 from .context import AppContext, app_context
 from .dates import parse_day
 from .render import console, err_console, sync_progress
 
+if TYPE_CHECKING:
+    from ..sync.engine import SyncSummary
+
 __all__ = ["app"]
+
+# `usageledger.sync` brings the Anthropic SDK (about a second to import) and httpx. Only the commands
+# that talk to the Admin API import it, inside the command, so `status`, `usage` and `cost` start fast.
 
 app = typer.Typer(
     name="usageledger",
@@ -56,6 +60,8 @@ def print_summary(summary: SyncSummary) -> None:
 
 
 def sync_with_progress(actx: AppContext, connection_id: int, **kwargs: object) -> SyncSummary:
+    from ..sync import run_sync
+
     with sync_progress(f"Syncing connection {connection_id}") as progress:
         summary = run_sync(actx.settings, actx.engine, connection_id, progress=progress, **kwargs)  # type: ignore[arg-type]
     print_summary(summary)
@@ -80,6 +86,8 @@ def connect_anthropic_command(
     ] = None,
 ) -> None:
     """Verify an Anthropic Admin API key, store it encrypted and run the first sync."""
+    from ..sync import connect_anthropic
+
     actx = app_context(ctx)
     key = read_admin_key(key_stdin)
     result = connect_anthropic(
@@ -135,6 +143,8 @@ def disconnect_command(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the synced usage and cost.")] = False,
 ) -> None:
     """Delete the stored key at once; keep the synced usage unless --purge."""
+    from ..sync import disconnect
+
     actx = app_context(ctx)
     with actx.engine.connect() as conn:
         row = store.get_connection(conn, connection, actx.tenant_id())
