@@ -119,7 +119,7 @@ def _render_report(
     if fmt != "table":
         records = [row.as_json() for row in report.rows]
         available = _available_columns(report, fields, names=False)
-        chosen = parse_columns(columns, available) if columns else None
+        chosen = parse_columns(columns, available) if columns is not None else None
         if chosen and PCT_OF_TOTAL in chosen:
             add_share_of_total(records, report.totals.as_json().get("amount_usd"))
         render_records(records, fmt, columns=chosen)
@@ -143,7 +143,7 @@ def print_report(
 ) -> None:
     """A usage or cost report as a table with a totals row: `columns`, or as many as fit the terminal."""
     keys = _available_columns(report, fields, names=True)
-    chosen = parse_columns(columns, keys) if columns else None
+    chosen = parse_columns(columns, keys) if columns is not None else None
     if not report.rows:
         console.print("No rows for this range.", highlight=False)
         return
@@ -158,13 +158,14 @@ def print_report(
     def build(shown: list[str]) -> Table:
         label = next((c for c in shown if c not in totals), None)
         total = {**totals, **({label: "Total"} if label else {})}
-        hidden = [k for k in keys if k not in shown and k in totals]
         caption = f"{report.total_rows:,} rows"
-        if hidden:
-            caption += f"; more columns with --columns: {', '.join(hidden)}"
         return records_table(records, shown, title=title, caption=caption, total=total)
 
-    print_table(build(chosen or choose_columns(keys, build, fits)))
+    shown = chosen or choose_columns(keys, build, fits)
+    print_table(build(shown))
+    hidden = [k for k in keys if k not in shown and k in totals]
+    if hidden:  # wrapped at the terminal's width, unlike the soft-wrapped messages
+        console.print(f"More columns with --columns: {', '.join(hidden)}.", soft_wrap=False, highlight=False)
 
 
 @app.command()
@@ -230,7 +231,7 @@ def status(
         return
     print_table(status_table(records, wide=wide))
     for note in status_notes(records):
-        console.print(note, markup=False, highlight=False)
+        console.print(note, markup=False, highlight=False, soft_wrap=False)
 
 
 @app.command()
