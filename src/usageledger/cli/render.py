@@ -21,6 +21,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 __all__ = [
     "console",
@@ -47,6 +48,7 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 _CENT = Decimal("0.01")
 _UNBOUNDED = 10_000
+_PROBE_WIDTH = 8
 
 
 def format_usd(amount: Decimal | str) -> str:
@@ -100,10 +102,13 @@ def records_table(
         else:
             table.add_column(_header(column), justify="left", overflow="fold")
     for record in records:
-        table.add_row(*(format_cell(c, record.get(c)) for c in columns))
+        # Text, not str: a value is never read as Rich markup or emoji codes (and is not parsed twice).
+        table.add_row(*(Text(format_cell(c, record.get(c))) for c in columns))
     if total is not None:
         table.add_section()
-        table.add_row(*(format_cell(c, total.get(c)) if c in total else "" for c in columns), style="bold")
+        table.add_row(
+            *(Text(format_cell(c, total.get(c)) if c in total else "") for c in columns), style="bold"
+        )
     return table
 
 
@@ -122,10 +127,19 @@ def _column_ranges(table: Table) -> list[tuple[int, int]]:
 
 
 def _overhead(table: Table) -> int:
-    """Borders and padding: what Rich adds to the columns' content."""
-    # Measured on the widest form, where Rich's idea of a column's width and ours (its longest line) agree.
-    measured = Measurement.get(console, console.options.update_width(_UNBOUNDED), table).maximum
-    return measured - sum(widest for _, widest in _column_ranges(table))
+    """Borders and padding: what Rich adds to the columns' content (the same with or without rows)."""
+    probe = Table(
+        box=table.box,
+        padding=table.padding,
+        pad_edge=table.pad_edge,
+        collapse_padding=table.collapse_padding,
+        show_edge=table.show_edge,
+    )
+    for _ in table.columns:
+        probe.add_column("x" * _PROBE_WIDTH, no_wrap=True)
+    # Measured on the widest form, where Rich's idea of a column's width and ours agree.
+    measured = Measurement.get(console, console.options.update_width(_UNBOUNDED), probe).maximum
+    return measured - _PROBE_WIDTH * len(table.columns)
 
 
 def minimum_width(table: Table) -> int:
