@@ -129,6 +129,8 @@ def test_period_preset_equals_the_same_explicit_days(cli, connected):
         ("cost", "--period", "2026-13"),
         ("cost", "--until", "2026-02-30"),
         ("cost", "--columns", ""),
+        ("sync", "--since", "2026-05-02", "--until", "2026-05-01"),
+        ("sync", "--period", "7d", "--until", "2026-05-01"),
     ],
 )
 def test_a_bad_range_is_a_clear_message_and_exit_2(cli, connected, args):

@@ -11,7 +11,7 @@ import typer
 from .. import store
 from ..errors import NotFoundError, UsageError
 from .context import AppContext, app_context
-from .dates import parse_day
+from .dates import day_range
 from .render import console, err_console, sync_progress
 
 if TYPE_CHECKING:
@@ -119,8 +119,15 @@ def sync(
     until: Annotated[
         str | None, typer.Option(help="Re-fetch up to this day (YYYY-MM-DD, inclusive).")
     ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="Re-fetch a named period (e.g. last-month, 7d) or a month YYYY-MM; not with --since/--until."
+        ),
+    ] = None,
 ) -> None:
-    """Fetch new and revised usage (incremental), or re-fetch a range with --since/--until."""
+    """Fetch new and revised usage (incremental), or re-fetch a range with --since/--until or --period."""
+    first, last = day_range(period, since, until)
     actx = app_context(ctx)
     with actx.engine.connect() as conn:
         if connection is not None:
@@ -130,9 +137,7 @@ def sync(
     if not ids:
         raise NotFoundError("No connection to sync. Connect one with `usageledger connect anthropic`.")
     for connection_id in ids:
-        sync_with_progress(
-            actx, connection_id, since=parse_day(since, "--since"), until=parse_day(until, "--until")
-        )
+        sync_with_progress(actx, connection_id, since=first, until=last)
 
 
 @app.command("disconnect")

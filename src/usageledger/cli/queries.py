@@ -12,11 +12,11 @@ from sqlalchemy import Connection
 from .. import reports, store
 from ..errors import UsageError
 from ..models import GROUP_FIELDS
-from ..reports.periods import PERIOD_PRESETS, resolve_period
+from ..reports.periods import PERIOD_PRESETS
 from .app import app
 from .columns import PCT_OF_TOTAL, add_share_of_total, choose_columns, parse_columns
 from .context import app_context
-from .dates import parse_day
+from .dates import day_range
 from .render import console, fits, print_table, records_table, render_records
 from .status_view import status_notes, status_table
 
@@ -57,23 +57,6 @@ def _format(text: str) -> str:
     if text not in FORMATS:
         raise UsageError(f"--format is one of {', '.join(FORMATS)}, not {text!r}.")
     return text
-
-
-def day_range(
-    period: str | None, since: str | None, until: str | None
-) -> tuple[dt.date | None, dt.date | None]:
-    """Inclusive first and last day from --period or --since/--until (open-ended when not given)."""
-    first, last = parse_day(since, "--since"), parse_day(until, "--until")
-    if period is None:
-        if first is not None and last is not None and first > last:
-            raise UsageError(
-                f"--since {first} is after --until {last}; swap the two days (both are inclusive)."
-            )
-        return first, last
-    if first is not None or last is not None:
-        raise UsageError("Give --period or --since/--until, not both.")
-    chosen = resolve_period(period, None, None, today=dt.datetime.now(dt.UTC).date())
-    return chosen.start, chosen.last_day
 
 
 def _organizations_in_scope(conn: Connection, tenant_id: int, connection: int | None) -> int:
