@@ -3,16 +3,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup test lint demo bench clean
+.PHONY: install setup test lint demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The app alone (what `make demo` needs); `setup` adds the test and lint tools.
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 
-demo: setup
+demo: install
 	$(BIN)/usageledger demo
 
 test: setup
@@ -31,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/bench_sync.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_login.py
+	$(BIN)/python bench/bench_cli.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import store
 from ..errors import NotFoundError, UsageError
-from ..sync import connect_anthropic, disconnect, run_sync
-from ..sync.engine import SyncSummary
 from .context import AppContext, app_context
-from .dates import parse_day
+from .dates import day_range
 from .render import console, err_console, sync_progress
 
+if TYPE_CHECKING:
+    from ..sync.engine import SyncSummary
+
 __all__ = ["app"]
+
+# `usageledger.sync` brings the Anthropic SDK (about a second to import) and httpx. Only the commands
+# that talk to the Admin API import it, inside the command, so `status`, `usage` and `cost` start fast.
 
 app = typer.Typer(
     name="usageledger",
@@ -56,6 +60,8 @@ def print_summary(summary: SyncSummary) -> None:
 
 
 def sync_with_progress(actx: AppContext, connection_id: int, **kwargs: object) -> SyncSummary:
+    from ..sync import run_sync
+
     with sync_progress(f"Syncing connection {connection_id}") as progress:
         summary = run_sync(actx.settings, actx.engine, connection_id, progress=progress, **kwargs)  # type: ignore[arg-type]
     print_summary(summary)
@@ -80,6 +86,8 @@ def connect_anthropic_command(
     ] = None,
 ) -> None:
     """Verify an Anthropic Admin API key, store it encrypted and run the first sync."""
+    from ..sync import connect_anthropic
+
     actx = app_context(ctx)
     key = read_admin_key(key_stdin)
     result = connect_anthropic(
@@ -111,8 +119,15 @@ def sync(
     until: Annotated[
         str | None, typer.Option(help="Re-fetch up to this day (YYYY-MM-DD, inclusive).")
     ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="Re-fetch a named period (e.g. last-month, 7d) or a month YYYY-MM; not with --since/--until."
+        ),
+    ] = None,
 ) -> None:
-    """Fetch new and revised usage (incremental), or re-fetch a range with --since/--until."""
+    """Fetch new and revised usage (incremental), or re-fetch a range with --since/--until or --period."""
+    first, last = day_range(period, since, until)
     actx = app_context(ctx)
     with actx.engine.connect() as conn:
         if connection is not None:
@@ -122,9 +137,7 @@ def sync(
     if not ids:
         raise NotFoundError("No connection to sync. Connect one with `usageledger connect anthropic`.")
     for connection_id in ids:
-        sync_with_progress(
-            actx, connection_id, since=parse_day(since, "--since"), until=parse_day(until, "--until")
-        )
+        sync_with_progress(actx, connection_id, since=first, until=last)
 
 
 @app.command("disconnect")
@@ -135,6 +148,8 @@ def disconnect_command(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete the synced usage and cost.")] = False,
 ) -> None:
     """Delete the stored key at once; keep the synced usage unless --purge."""
+    from ..sync import disconnect
+
     actx = app_context(ctx)
     with actx.engine.connect() as conn:
         row = store.get_connection(conn, connection, actx.tenant_id())

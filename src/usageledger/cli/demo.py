@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .. import reports
-from ..sync import connect_anthropic
+from ..private_files import make_private_dir
 from .app import app, sync_with_progress
 from .context import AppContext, app_context
-from .render import console, render_records
+from .queries import print_report
+from .render import console
 
 __all__: list[str] = []
 
@@ -22,15 +25,6 @@ DEMO_ADMIN_EMAIL = "admin@demo.example"
 SECOND_ORG_NAME = "Globex Fake Labs"
 SECOND_DEMO_KEY = (
     "sk-ant-admin01-fake-demo-key-second-org-000000000000"  # a fake key, served by the fake only
-)
-SUMMARY_COLUMNS = (
-    "month",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "requests",
 )
 
 
@@ -56,12 +50,13 @@ def demo(
 ) -> None:
     """The whole journey offline: fake organization, connect, backfill, summary, then the web app."""
     from ..fake import FAKE_ADMIN_KEY, FakeOrganization, FakeOrganizations, serve_in_thread
+    from ..sync import connect_anthropic
 
     actx = app_context(ctx)
     home = actx.settings.home / "demo"
     if home.exists():
         shutil.rmtree(home)  # the demo always starts from a fresh organization and database
-    home.mkdir(parents=True)
+    make_private_dir(home)
     fake = FakeOrganization(seed=DEMO_SEED, rows_per_day=DEMO_ROWS_PER_DAY)
     # A second organization behind the same fake API, for trying the connect flow in the browser.
     second = FakeOrganization(
@@ -91,20 +86,29 @@ def demo(
             costs = reports.query_cost(
                 conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",))
             )
-        render_records(
-            [r.as_json() for r in report.rows],
-            "table",
-            title="Usage by month and model (tokens)",
-            columns=SUMMARY_COLUMNS,
+        print_report("usage", report, ("month", "model"))
+        print_report("cost", costs, ("month",))
+        console.print(f"Database: {actx.settings.resolved_database_url()}", markup=False, highlight=False)
+        # The demo keeps its data apart from the user's own (it is wiped on every run), so other
+        # commands find it only when pointed at its home; say exactly how.
+        console.print(
+            f"To query the demo from another terminal (status, usage, cost), first run:\n"
+            f"  {demo_env_line(home)}",
+            markup=False,
+            highlight=False,
         )
-        render_records([r.as_json() for r in costs.rows], "table", title="Reported cost by month")
-        console.print(f"Database: [bold]{actx.settings.resolved_database_url()}[/bold]")
         if serve:
             _serve_demo(actx, port)
         else:
-            console.print(
-                f"Start the web app with `usageledger serve` and USAGELEDGER_HOME={home} to browse it."
-            )
+            console.print("Then `usageledger serve` browses it.", markup=False, highlight=False)
+
+
+def demo_env_line(home: Path) -> str:
+    """The shell line that points other commands at the demo's data (and off any database URL)."""
+    line = f"export USAGELEDGER_HOME={shlex.quote(str(home))}"
+    if os.environ.get("USAGELEDGER_DATABASE_URL"):
+        line += "; unset USAGELEDGER_DATABASE_URL"
+    return line
 
 
 def _serve_demo(actx: AppContext, port: int) -> None:
@@ -113,12 +117,18 @@ def _serve_demo(actx: AppContext, port: int) -> None:
     password = os.environ.get("USAGELEDGER_DEMO_PASSWORD", "demo-password-123")
     with actx.engine.begin() as conn:
         accounts.create_user(conn, actx.tenant_id(), DEMO_ADMIN_EMAIL, password, "admin")
+    # markup and highlighting off: Rich would colour the digits of a password (or read `[` as markup).
     console.print(
-        f"Web app: [bold]http://127.0.0.1:{port}[/bold] — sign in as {DEMO_ADMIN_EMAIL} / {password} (Ctrl-C stops)."
+        f"Web app: http://127.0.0.1:{port} — sign in as {DEMO_ADMIN_EMAIL} with password {password} "
+        "(Ctrl-C stops).",
+        markup=False,
+        highlight=False,
     )
     console.print(
         f"To try the connect flow, open Integrations → Anthropic → Connect and paste the second demo "
-        f"organization's (fake) Admin key: {SECOND_DEMO_KEY}"
+        f"organization's (fake) Admin key: {SECOND_DEMO_KEY}",
+        markup=False,
+        highlight=False,
     )
     _run_web(actx, "127.0.0.1", port)
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from usageledger.config import Settings
 from usageledger.errors import ConfigError
 from usageledger.private_files import make_private_dir, make_private_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["CheckpointResult", "checkpoint", "create_engine_for", "migrate", "migrations_config"]
 
@@ -82,14 +84,57 @@ def create_engine_for(settings: Settings, **kwargs: Any) -> Engine:
 
 def migrations_config(engine: Engine) -> Config:
     """An Alembic config built in code, so migrations run from an installed package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(.+)$", re.MULTILINE)
+
+
+def _head_revisions() -> set[str] | None:
+    """The newest revisions, read from the migration files' `revision`/`down_revision` lines.
+
+    Importing Alembic costs a quarter of a second (it loads every dialect's support and Mako), which a
+    query command would pay on every start only to learn that nothing is to do. None when a file does
+    not read as expected: then Alembic decides.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (_MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" not in found or "down_revision" not in found:
+            return None
+        revisions.add(found["revision"].strip("\"' "))
+        down = found["down_revision"].strip()
+        if down != "None":
+            if not re.fullmatch(r"[\"'][\w-]+[\"']", down):  # a tuple (a merge): let Alembic read it
+                return None
+            parents.add(down.strip("\"'"))
+    return (revisions - parents) or None
+
+
+def _schema_is_current(engine: Engine) -> bool:
+    """Whether the database already stands at the newest revision, read without importing Alembic."""
+    heads = _head_revisions()
+    if heads is None:
+        return False
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        stamped = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    return stamped == heads
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to `revision` (default: the newest)."""
+    """Upgrade the schema to `revision` (default: the newest); a current schema costs one query."""
+    if revision == "head" and _schema_is_current(engine):
+        return
+    from alembic import command
+
     command.upgrade(migrations_config(engine), revision)
 
 

@@ -1,0 +1,46 @@
+"""What the query commands load at start: not the Anthropic SDK, the web stack, the fake or Alembic."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+# Run the command in a fresh interpreter (this one imported everything already), then list what loaded.
+_PROBE = """
+import json, sys
+from usageledger.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+NOT_FOR_QUERIES = ("anthropic", "httpx", "uvicorn", "fastapi", "starlette", "jinja2", "usageledger.fake")
+
+
+def _loaded_by(env: dict[str, str], *args: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["code"] == 0
+    return report["modules"]
+
+
+def _heavy(modules: list[str], roots: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if any(m == r or m.startswith(r + ".") for r in roots)]
+
+
+@pytest.mark.parametrize("command", [("status",), ("usage",), ("cost",), ("cost", "--format", "json")])
+def test_query_commands_do_not_import_the_sdk_or_the_web_stack(connected, cli_env, command):
+    """`status`, `usage` and `cost` run without importing anthropic, httpx, the web app or the fake."""
+    env = {**os.environ, **cli_env, "PYTHONPATH": os.pathsep.join(sys.path)}
+    assert _heavy(_loaded_by(env, *command), NOT_FOR_QUERIES) == []
+
+
+def test_a_current_schema_is_not_checked_with_alembic(connected, cli_env):
+    """Once the database is migrated, a query command does not import Alembic at all."""
+    env = {**os.environ, **cli_env, "PYTHONPATH": os.pathsep.join(sys.path)}
+    assert _heavy(_loaded_by(env, "status"), ("alembic", "mako")) == []
