@@ -3,7 +3,7 @@
 from .forecast import FORECAST_METHOD, Forecast, plan_change, plan_forecast
 from .overview import Overview, build_overview, provisional_from
 from .overview_json import overview_json
-from .periods import PERIOD_PRESETS, Period, comparable_previous, resolve_period
+from .periods import CUSTOM_PERIOD, PERIOD_PRESETS, Period, comparable_previous, resolve_period
 from .status import ConnectionStatus, status_report
 from .usage import (
     COST_METRICS,
@@ -22,6 +22,7 @@ from .usage import (
 
 __all__ = [
     "COST_METRICS",
+    "CUSTOM_PERIOD",
     "FORECAST_METHOD",
     "PERIOD_PRESETS",
     "Forecast",

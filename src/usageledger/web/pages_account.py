@@ -50,7 +50,7 @@ def home(request: Request, services: ServicesDep) -> Response:
         return RedirectResponse("/setup", status_code=303)
     if session_user(request, services) is None:
         return RedirectResponse("/login", status_code=303)
-    return RedirectResponse(HOME, status_code=303)
+    return RedirectResponse("/overview", status_code=303)
 
 
 @router.get("/setup")
