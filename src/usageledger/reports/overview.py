@@ -48,7 +48,7 @@ _NONE_LABELS = {
     "api_key": "No API key (Console)",
     "organization": "Unknown organization",
 }
-_TOP_DIMENSIONS = (("model", "Models"), ("workspace", "Workspaces"), ("api_key", "API keys"))
+_TOP_DIMENSIONS = (("model", "models"), ("workspace", "workspaces"), ("api_key", "API keys"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class TopEntry:
 @dataclass(frozen=True, slots=True)
 class TopTable:
     dimension: str  # model | workspace | api_key | organization
-    title: str
+    title: str  # lower case but for names: "models", "API keys"
     rows: list[TopEntry]
     total: Decimal
     show_organization: bool  # the table mixes organizations
@@ -302,7 +302,7 @@ def build_overview(
     base = UsageQuery(tenant_id=tenant_id, since=period.start, until=period.last_day, filters=filters)
     top = [_top_table(conn, base, dim, title, orgs) for dim, title in _TOP_DIMENSIONS]
     if len(orgs) > 1 and organization is None:
-        top.append(_top_table(conn, base, "organization", "Organizations", orgs))
+        top.append(_top_table(conn, base, "organization", "organizations", orgs))
     cost, previous_cost = _sum(daily, period), _sum(daily, previous)
     stale_after = dt.timedelta(hours=2 * (sync_interval_hours or 24))
     return Overview(

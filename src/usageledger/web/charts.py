@@ -158,9 +158,9 @@ def _hidden_table(days: Sequence[CostDay], title: str, previous_label: str) -> s
         for d in days
     )
     return (
-        f'<table class="visually-hidden"><caption>{escape(title)}</caption><thead><tr><th scope="col">Day</th>'
+        f'<div class="visually-hidden"><table><caption>{escape(title)}</caption><thead><tr><th scope="col">Day</th>'
         f'<th scope="col">Cost</th><th scope="col">{escape(previous_label)}</th><th scope="col">Status</th>'
-        f"</tr></thead><tbody>{rows}</tbody></table>"
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
     )
 
 
