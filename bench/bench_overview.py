@@ -1,11 +1,11 @@
 """Benchmark (not a test): the overview for 3 organizations with a year each (≥ 2M usage rows), SQLite and PostgreSQL.
 
-Fills a database straight from three fake organizations' ground truth (365 days × ~1,830 group rows a
+Fills a database straight from three fake organizations' ground truth (365 days × ~2,100 group rows a
 day each, usage and cost, through the store's window writer as a sync would), then times the overview
 read model (`build_overview`) for a few periods, the `/overview` page and `GET /api/v1/overview`,
 median of `--repeat` runs after one warm-up. PostgreSQL gets a fresh database at --postgres-url's server,
 analysed after the fill (as autovacuum would), and dropped at the end.
-Usage: python bench/bench_overview.py [--rows-per-day 1830] [--repeat 15] [--backend sqlite|postgresql|both]
+Usage: python bench/bench_overview.py [--rows-per-day 2100] [--repeat 15] [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _bench(backend: str, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows-per-day", type=int, default=1830, help="group rows a day per organization")
+    parser.add_argument("--rows-per-day", type=int, default=2100, help="group rows a day per organization")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
