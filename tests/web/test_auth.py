@@ -74,7 +74,7 @@ def test_sign_in_never_redirects_off_site(anon, accounts, target):
     token = _csrf(anon, "/login")
     ok = anon.post("/login", data={"csrf_token": token, "email": accounts["acme_member"].email,
                                    "password": PASSWORD, "next": target})  # fmt: skip
-    assert ok.headers["location"] == "/settings/integrations"
+    assert ok.headers["location"] == "/overview"
 
 
 def test_a_tampered_session_cookie_is_ignored(anon, accounts, login):

@@ -385,7 +385,7 @@ def test_sixty_parallel_guesses_against_a_real_server(server, hasher, capsys):
         signed_in = owner.post(
             "/login", data={"csrf_token": _token(owner), "email": OWNER, "password": PASSWORD}
         )
-    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/settings/integrations"
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/overview"
     with capsys.disabled():
         print(f"\n60 parallel guesses: {guesses_checked} passwords checked, at most {hasher.most_at_once} at once, "
               f"{statuses.count(429)} refused; RSS {rss_before:.0f} -> {rss_after:.0f} MiB")  # fmt: skip

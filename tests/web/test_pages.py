@@ -56,7 +56,7 @@ def test_both_roles_read_every_page(request, role, acme_connection):
     client = request.getfixturevalue(role)
     for path in _pages(acme_connection):
         assert client.get(path).status_code == 200, path
-    assert client.get("/").headers["location"] == "/settings/integrations"
+    assert client.get("/").headers["location"] == "/overview"
 
 
 def test_members_cannot_connect_sync_or_disconnect(member, engine, acme_connection):

@@ -1,5 +1,9 @@
 """One read model for every rendering: CLI tables, web pages, the JSON API and exports."""
 
+from .forecast import FORECAST_METHOD, Forecast, plan_change, plan_forecast
+from .overview import Overview, build_overview, provisional_from
+from .overview_json import overview_json
+from .periods import CUSTOM_PERIOD, PERIOD_PRESETS, Period, comparable_previous, resolve_period
 from .status import ConnectionStatus, status_report
 from .usage import (
     COST_METRICS,
@@ -19,6 +23,19 @@ from .usage import (
 
 __all__ = [
     "COST_METRICS",
+    "CUSTOM_PERIOD",
+    "FORECAST_METHOD",
+    "PERIOD_PRESETS",
+    "Forecast",
+    "Overview",
+    "Period",
+    "build_overview",
+    "comparable_previous",
+    "overview_json",
+    "plan_change",
+    "plan_forecast",
+    "provisional_from",
+    "resolve_period",
     "FILTER_FIELDS",
     "USAGE_METRICS_JSON",
     "USD_DECIMALS",

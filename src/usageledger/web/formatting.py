@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from markupsafe import Markup
 
-__all__ = ["format_compact", "format_count", "format_money", "format_share"]
+__all__ = ["format_compact", "format_count", "format_money", "format_percent", "format_share"]
 
 _EMPTY = Markup('<span class="muted">—</span>')
 _CENTS = Decimal("0.01")
@@ -54,18 +54,22 @@ def format_count(value: object) -> Markup:
     return Markup("{}").format(f"{number:,f}")
 
 
-def format_compact(value: object) -> Markup:
-    """A big count in a few characters (127.2B, 45.7K, 999); the exact count in the title."""
+def format_compact(value: object, unit: str = "") -> Markup:
+    """A big count in a few characters (127.2B, 45.7K, 999); the exact count in the title.
+
+    `unit="$"` makes it money that fits a tile: `$1.2M`, with the exact amount in the title."""
     number = _exact(value)
     if number is None:
         return _EMPTY
-    exact = f"{number:,f}"
+    if unit == "$" and abs(number) < 1000:
+        return format_money(number)
+    exact = f"{number:,f}" if unit != "$" else f"{'-' if number < 0 else ''}${abs(number):,f}"
     size = abs(number)
-    for power, unit in enumerate(_UNITS):
+    for power in range(len(_UNITS)):
         scaled = (size / Decimal(1000) ** power).quantize(_TENTH if power else Decimal(1), ROUND_HALF_EVEN)
         if scaled < 1000 or power == len(_UNITS) - 1:
             text = f"{scaled:f}".removesuffix(".0")
-            shown = f"{'-' if number < 0 else ''}{text}{unit}"
+            shown = f"{'-' if number < 0 else ''}{'$' if unit == '$' else ''}{text}{_UNITS[power]}"
             return _titled(shown, exact, "compact")
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -78,3 +82,13 @@ def format_share(value: object) -> Markup:
     shown = f"{share.quantize(_TENTH, rounding=ROUND_HALF_EVEN):f}%"
     exact = f"{share.normalize():f}%"
     return _titled(shown, exact, "share")
+
+
+def format_percent(value: object, signed: bool = False) -> str:
+    """A share or a change in percent, one decimal: `41.2 %`, `+25.0 %` with `signed`; `—` for none."""
+    number = _exact(value)
+    if number is None:
+        return "—"
+    shown = number.quantize(_TENTH, rounding=ROUND_HALF_EVEN)
+    sign = "+" if signed and shown > 0 else ("−" if shown < 0 else "")
+    return f"{sign}{abs(shown)} %"

@@ -35,7 +35,8 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 
-HOME = "/settings/integrations"
+HOME = "/overview"  # where the money goes: the first screen after sign-in
+INTEGRATIONS = "/settings/integrations"  # a new workspace's first step: connect Anthropic
 
 
 def _safe_next(target: str | None) -> str:
@@ -60,7 +61,7 @@ def home(request: Request, services: ServicesDep) -> Response:
         return RedirectResponse("/setup", status_code=303)
     if session_user(request, services) is None:
         return RedirectResponse("/login", status_code=303)
-    return RedirectResponse(HOME, status_code=303)
+    return RedirectResponse("/overview", status_code=303)
 
 
 @router.get("/setup")
@@ -95,7 +96,7 @@ def setup(request: Request, services: ServicesDep, form: CsrfForm) -> Response:
         return render(request, "setup.html", 400, title="Set up usageledger", error=exc.message, form=form)
     sign_in(request, user)
     flash(request, "Your workspace is ready. Connect Anthropic to start seeing usage.")
-    return RedirectResponse(HOME, status_code=303)
+    return RedirectResponse(INTEGRATIONS, status_code=303)
 
 
 @router.get("/login")

@@ -12,7 +12,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from usageledger.web.formatting import format_compact, format_count, format_money, format_share
+from usageledger.web.formatting import (
+    format_compact,
+    format_count,
+    format_money,
+    format_percent,
+    format_share,
+)
 from usageledger.web.security import CSRF_FIELD, csrf_token
 
 __all__ = ["flash", "render", "render_error", "templates"]
@@ -57,6 +63,7 @@ _env.filters["money"] = format_money
 _env.filters["compact"] = format_compact
 _env.filters["count"] = format_count
 _env.filters["share"] = format_share
+_env.filters["percent"] = format_percent
 
 templates = Jinja2Templates(env=_env)
 

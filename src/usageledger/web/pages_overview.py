@@ -1,0 +1,50 @@
+"""The overview page (`/overview`, where `/` lands after sign-in): where the money goes, at a glance.
+
+A bad filter (a reversed range, a mistyped day, an unknown organization) is a sentence beside the
+filters, with the filters as typed and status 400, never the error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from usageledger.errors import UsageError
+from usageledger.reports import PERIOD_PRESETS
+from usageledger.web.deps import PageUser, ServicesDep
+from usageledger.web.templating import render
+from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview
+
+__all__ = ["OVERVIEW_PATH", "router"]
+
+OVERVIEW_PATH = "/overview"
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get(OVERVIEW_PATH)
+def overview_page(
+    request: Request,
+    services: ServicesDep,
+    user: PageUser,
+    period: str = "",
+    since: str = "",
+    until: str = "",
+    organization: str = "",
+) -> Response:
+    form = OverviewForm(
+        period=period[:20], since=since[:20], until=until[:20], organization=organization[:200]
+    )
+    context: dict[str, Any] = {"title": "Overview", "form": form, "presets": PERIOD_PRESETS}
+    try:
+        with services.engine.connect() as conn:
+            overview = read_overview(conn, services.settings, user.tenant_id, form)
+    except UsageError as exc:
+        with services.engine.connect() as conn:
+            organizations = organization_options(conn, user.tenant_id)
+        return render(request, "overview.html", 400, **context, error=exc.message, overview=None,
+                      organizations=organizations)  # fmt: skip
+    return render(request, "overview.html", **context, error=None, overview=overview, organizations=overview.organizations,
+                  chart=cost_chart(overview))  # fmt: skip
