@@ -149,7 +149,11 @@ def stored_at_grain(cli, *extra: str) -> dict[tuple, tuple[int, ...]]:
             row["context_window"],
         )
         assert key not in rows, f"duplicate group {key}"
-        rows[key] = tuple(row[m] or 0 for m in METRICS)
+        metrics = tuple(row[m] or 0 for m in METRICS)
+        if not any(metrics):  # a group with cost and no tokens (usage shows cost beside tokens)
+            assert Decimal(row["amount_usd"]) != 0, f"an empty group {key}"
+            continue
+        rows[key] = metrics
     return rows
 
 

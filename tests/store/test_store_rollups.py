@@ -77,3 +77,22 @@ def test_rollups_equal_the_rows_they_sum(engine: Engine, connection_id: int, req
     with engine.connect() as conn:
         by_model = conn.execute(select(func.count()).select_from(usage_rollups["model"])).scalar()
     assert by_model == 3  # D1 m1, D2 m2, D2 m3
+
+
+def test_spend_per_api_key_reads_its_own_rollup():
+    """A query by API key reads the per-key rollup, not every stored row; model and workspace queries keep theirs."""
+    from usageledger.store.rollups import table_for
+
+    assert table_for("cost", ["day", "organization_id", "api_key_id"]).name == "cost_by_api_key"
+    assert table_for("usage", ["day", "workspace_id", "api_key_id"]).name == "usage_by_api_key"
+    assert table_for("cost", ["day", "model"]).name == "cost_by_model"
+    assert table_for("cost", ["day", "workspace_id", "model"]).name == "cost_by_workspace"
+    assert table_for("cost", ["day", "api_key_id", "model"]).name == "cost_rows"
+
+
+def test_each_rollup_is_summed_from_the_rows_or_from_a_grain_that_holds_it():
+    """Grains no other grain contains are summed from the rows; the rest from the smallest that holds them."""
+    from usageledger.store.rollups import _base_grains
+
+    grains = {"a": ("x",), "ab": ("x", "y"), "abc": ("x", "y", "z"), "ad": ("x", "w")}
+    assert _base_grains(grains) == {"a": "ad", "ab": "abc", "abc": "abc", "ad": "ad"}

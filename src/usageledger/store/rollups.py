@@ -3,7 +3,8 @@
 The API hands a window over whole (every row of every day in it), and the writer replaces the
 window's stored rows with exactly those, so the window's rollups are the sums of the rows the writer
 is handed. `RollupSums` adds them up page by page, cheaper than asking the database to read the
-window back (measured ~2 µs a row for the SQL GROUP BY), and `replace_window` swaps them in inside
+window back (measured ~2 µs a row for the SQL GROUP BY): a grain that no other grain contains is summed
+from the rows, the others from the smallest such sum that holds them. `replace_window` swaps them in inside
 the transaction that writes the window: a rollup is never ahead of or behind its rows.
 `table_for` picks the smallest table that has every column a query needs.
 """
@@ -23,9 +24,25 @@ from .tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage
 
 __all__ = ["RollupSums", "delete_rollups", "table_for"]
 
-# Every grain is summed from the finest one, so the finest must hold every other grain's dimensions.
-_FINEST = max(ROLLUP_GRAINS, key=lambda grain: len(ROLLUP_GRAINS[grain]))
-assert all(set(dims) <= set(ROLLUP_GRAINS[_FINEST]) for dims in ROLLUP_GRAINS.values())
+
+def _base_grains(grains: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Grain → the grain it is summed from: itself when no other grain holds all its dimensions (a base,
+    summed from the rows), else the smallest grain that does (summed from that base's sums, far fewer)."""
+
+    def holds(big: str, small: str) -> bool:
+        return big != small and set(grains[small]) <= set(grains[big])
+
+    bases = [g for g in grains if not any(holds(other, g) for other in grains)]
+    return {
+        grain: grain
+        if grain in bases
+        else min((b for b in bases if holds(b, grain)), key=lambda b: len(grains[b]))
+        for grain in grains
+    }
+
+
+_SUMMED_FROM = _base_grains(ROLLUP_GRAINS)
+_BASES = tuple(dict.fromkeys(_SUMMED_FROM.values()))
 
 
 def _add_nullable(a: int | None, b: int | None) -> int | None:
@@ -47,32 +64,39 @@ class RollupSums:
 
     def __init__(self, kind: str, columns: Sequence[str]) -> None:
         self._rollups = usage_rollups if kind == "usage" else cost_rollups
-        self._dims = ROLLUP_GRAINS[_FINEST]
-        self._metric_names = _metrics(self._rollups[_FINEST], self._dims)
-        self._key_of = itemgetter(*[columns.index(name) for name in ("day", *self._dims)])
+        self._metric_names = _metrics(self._rollups[_BASES[0]], ROLLUP_GRAINS[_BASES[0]])
         self._values_of = itemgetter(*[columns.index(name) for name in self._metric_names])
-        self._sums: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # One running sum per base grain, each keyed by (day, its dimensions).
+        self._base_keys = [
+            (base, itemgetter(*[columns.index(name) for name in ("day", *ROLLUP_GRAINS[base])]))
+            for base in _BASES
+        ]
+        self._sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {base: {} for base in _BASES}
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        sums, key_of, values_of = self._sums, self._key_of, self._values_of
+        values_of = self._values_of
+        targets = [(self._sums[base], key_of) for base, key_of in self._base_keys]
         for row in rows:
-            key = key_of(row)
             values = values_of(row)
-            old = sums.get(key)
-            if old is None:
-                sums[key] = values
-                continue
-            try:
-                sums[key] = tuple(map(add, old, values))
-            except TypeError:  # a NULL metric somewhere: sum the SQL way
-                sums[key] = tuple(map(_add_nullable, old, values))
+            for sums, key_of in targets:
+                key = key_of(row)
+                old = sums.get(key)
+                if old is None:
+                    sums[key] = values
+                    continue
+                try:
+                    sums[key] = tuple(map(add, old, values))
+                except TypeError:  # a NULL metric somewhere: sum the SQL way
+                    sums[key] = tuple(map(_add_nullable, old, values))
 
-    def _grain(self, dims: Sequence[str]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        if tuple(dims) == self._dims:
-            return self._sums
-        key_of = itemgetter(0, *[1 + self._dims.index(name) for name in dims])
+    def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        base = _SUMMED_FROM[grain]
+        if base == grain:
+            return self._sums[grain]
+        base_dims = ROLLUP_GRAINS[base]
+        key_of = itemgetter(0, *[1 + base_dims.index(name) for name in ROLLUP_GRAINS[grain]])
         coarser: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for key, values in self._sums.items():
+        for key, values in self._sums[base].items():
             coarse = key_of(key)
             old = coarser.get(coarse)
             coarser[coarse] = values if old is None else tuple(map(_add_nullable, old, values))
@@ -87,7 +111,7 @@ class RollupSums:
                     rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end
                 )
             )
-            sums = self._grain(dims)
+            sums = self._grain(grain)
             if not sums:
                 continue
             columns = ("connection_id", "day", *dims, *self._metric_names)
@@ -105,7 +129,7 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
     """The smallest usage/cost table holding every column named (the base rows when no rollup does)."""
     needed = set(columns)
     rollups = usage_rollups if kind == "usage" else cost_rollups
-    for grain in ("model", "workspace"):  # smallest first
+    for grain in ("model", "workspace", "api_key"):  # smallest first, for the queries both could answer
         if needed <= set(rollups[grain].columns.keys()):
             return rollups[grain]
     return usage_rows if kind == "usage" else cost_rows

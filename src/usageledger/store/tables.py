@@ -314,6 +314,9 @@ anthropic_users = Table(
 ROLLUP_GRAINS: dict[str, tuple[str, ...]] = {
     "model": ("organization_id", "model"),
     "workspace": ("organization_id", "workspace_id", "model", "service_tier", "context_window"),
+    # Spend per API key (the overview's top keys, key filters): a key lives in one workspace, so this
+    # grain has about one row per key and day, where the rows have one per key × model × tier × window.
+    "api_key": ("organization_id", "workspace_id", "api_key_id"),
 }
 _USAGE_SUMS = (
     "uncached_input_tokens",
