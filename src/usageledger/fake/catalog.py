@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from usageledger.models import DAILY
+
 __all__ = [
     "ANALYTICS_BETA",
     "ANALYTICS_FLOOR",
@@ -35,17 +37,8 @@ ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
 FAST_MODE_BETA = "fast-mode-2026-02-01"
 ANALYTICS_FLOOR = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
-# Position of each modelled dimension in a generated row (the order of models.DIMENSIONS).
-DIM_INDEX: dict[str, int] = {
-    "organization_id": 0,
-    "workspace_id": 1,
-    "api_key_id": 2,
-    "model": 3,
-    "service_tier": 4,
-    "context_window": 5,
-    "inference_geo": 6,
-    "speed": 7,
-}
+# Position of each modelled dimension in a generated row (the daily grain's, in its declared order).
+DIM_INDEX: dict[str, int] = {name: i for i, name in enumerate(DAILY.dimensions)}
 
 # Every field of BetaAnalyticsUsageGroup (SDK 2.10.0); the cost group adds cost_type and token_type.
 ANALYTICS_GROUP_FIELDS: tuple[str, ...] = (

@@ -1,6 +1,6 @@
 """FakeOrganization: a seeded directory and deterministic daily usage, the ground truth of the fake API.
 
-A generated row is a plain tuple, the dimensions in the order of `models.DIMENSIONS` followed by the
+A generated row is a plain tuple, the dimensions in the order of `models.DAILY.dimensions` followed by the
 metrics in the order of `models.USAGE_METRICS` and the list price in 1e-8 cents:
 
     (organization_id, workspace_id, api_key_id, model, service_tier, context_window, inference_geo, speed,
@@ -20,7 +20,7 @@ from decimal import Decimal
 from random import Random
 from typing import TYPE_CHECKING, Any
 
-from usageledger.models import CostRecord, Dimensions, Directory, Organization, UsageRecord
+from usageledger.models import DAILY, CostRecord, Dimensions, Directory, Organization, UsageRecord
 
 from . import catalog
 from .directory import FakeKey, FakeWorkspace, build_directory, key_combos
@@ -38,6 +38,7 @@ FIRST_DAY = dt.date(2026, 1, 1)
 Row = tuple[Any, ...]
 Combo = tuple[str, str, str | None, str | None, str | None, str | None, str | None, str | None]
 
+_WIDTH = len(DAILY.dimensions)  # a row's dimensions come first, then its metrics
 _DAY_CACHE_SIZE = 96
 _TIER_WEIGHT = {"standard": 1.0, "batch": 2.5, "priority": 1.5}
 
@@ -250,7 +251,15 @@ class FakeOrganization:
         """One record per day x full dimension tuple, `end` exclusive."""
         return [
             UsageRecord(
-                day, Dimensions(*row[:8]), row[8], row[9], row[10], row[11], row[12], row[13], row[14]
+                day,
+                Dimensions._make(row[:_WIDTH]),
+                row[8],
+                row[9],
+                row[10],
+                row[11],
+                row[12],
+                row[13],
+                row[14],
             )
             for day, row in self.iter_rows(start, end)
         ]
@@ -259,7 +268,12 @@ class FakeOrganization:
         """One record per day x full dimension tuple, amounts in cents (10% below list), `end` exclusive."""
         return [
             CostRecord(
-                day, Dimensions(*row[:8]), amount_cents(row[15]), list_amount_cents(row[15]), "USD", row[13]
+                day,
+                Dimensions._make(row[:_WIDTH]),
+                amount_cents(row[15]),
+                list_amount_cents(row[15]),
+                "USD",
+                row[13],
             )
             for day, row in self.iter_rows(start, end)
         ]

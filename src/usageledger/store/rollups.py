@@ -18,14 +18,20 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 
+from usageledger.models import DAILY, Grain
+
 from .bulk import BulkInsert
-from .tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage_rows
+from .tables import cost_rollups, cost_rows, usage_rollups, usage_rows
 
 __all__ = ["RollupSums", "delete_rollups", "table_for"]
 
-# Every grain is summed from the finest one, so the finest must hold every other grain's dimensions.
-_FINEST = max(ROLLUP_GRAINS, key=lambda grain: len(ROLLUP_GRAINS[grain]))
-assert all(set(dims) <= set(ROLLUP_GRAINS[_FINEST]) for dims in ROLLUP_GRAINS.values())
+
+def _finest(rollups: dict[str, tuple[str, ...]]) -> str:
+    """Every rollup is summed from the finest one, so the finest must hold every other's dimensions."""
+    finest = max(rollups, key=lambda name: len(rollups[name]))
+    if not all(set(dims) <= set(rollups[finest]) for dims in rollups.values()):
+        raise ValueError(f"rollup {finest} does not hold every other rollup's dimensions")
+    return finest
 
 
 def _add_nullable(a: int | None, b: int | None) -> int | None:
@@ -40,15 +46,17 @@ def _metrics(rollup: Table, dims: Sequence[str]) -> list[str]:
 
 
 class RollupSums:
-    """One kind's rows of a window (usage or cost) summed to every rollup grain as they are written.
+    """One kind's rows of a window (usage or cost) summed to every rollup of its grain as they are written.
 
     `columns` names the positions of the row tuples `add` receives (the writer's insert columns).
     """
 
-    def __init__(self, kind: str, columns: Sequence[str]) -> None:
+    def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
+        self._grains = grain.rollups
         self._rollups = usage_rollups if kind == "usage" else cost_rollups
-        self._dims = ROLLUP_GRAINS[_FINEST]
-        self._metric_names = _metrics(self._rollups[_FINEST], self._dims)
+        finest = _finest(self._grains)
+        self._dims = self._grains[finest]
+        self._metric_names = _metrics(self._rollups[finest], self._dims)
         self._key_of = itemgetter(*[columns.index(name) for name in ("day", *self._dims)])
         self._values_of = itemgetter(*[columns.index(name) for name in self._metric_names])
         self._sums: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -80,8 +88,8 @@ class RollupSums:
 
     def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
         """Replace the rollups of days [start, end) of one connection with these sums."""
-        for grain, dims in ROLLUP_GRAINS.items():
-            rollup = self._rollups[grain]
+        for name, dims in self._grains.items():
+            rollup = self._rollups[name]
             conn.execute(
                 delete(rollup).where(
                     rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end
@@ -105,7 +113,7 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
     """The smallest usage/cost table holding every column named (the base rows when no rollup does)."""
     needed = set(columns)
     rollups = usage_rollups if kind == "usage" else cost_rollups
-    for grain in ("model", "workspace"):  # smallest first
-        if needed <= set(rollups[grain].columns.keys()):
-            return rollups[grain]
+    for name in sorted(DAILY.rollups, key=lambda rollup: len(DAILY.rollups[rollup])):  # smallest first
+        if needed <= set(rollups[name].columns.keys()):
+            return rollups[name]
     return usage_rows if kind == "usage" else cost_rows
