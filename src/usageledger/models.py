@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import NamedTuple
 
 __all__ = [
+    "ACTOR",
     "COST_METRICS",
     "DAILY",
     "DIMENSIONS",
     "GROUP_FIELDS",
     "USAGE_METRICS",
+    "ActorDimensions",
     "ApiKeyInfo",
     "CostRecord",
     "Dimensions",
@@ -128,6 +130,32 @@ DAILY = Grain(
     },
 )
 
+
+class ActorDimensions(NamedTuple):
+    """The dimension values of one row of the actor grain: who used what, through which product.
+
+    The actor is stored as its kind (`user_actor`, `service_account_actor`, `federated_actor`,
+    `api_actor`) and id; both are None for usage no identity can be shown for (those rows are summed).
+    """
+
+    organization_id: str | None = None
+    actor_type: str | None = None
+    actor_id: str | None = None
+    product: str | None = None
+    model: str | None = None
+    workspace_id: str | None = None
+    speed: str | None = None
+
+
+# The actor grain: one row per day x actor, product, model, workspace and speed (all five slots).
+ACTOR = Grain(
+    name="actor",
+    key=ActorDimensions,
+    group_by=("actor", "product", "model", "workspace_id", "speed"),
+    usage_table="actor_usage_rows",
+    cost_table="actor_cost_rows",
+)
+
 # The grain of a stored row, in the order of the natural key (after connection and day).
 DIMENSIONS: tuple[str, ...] = DAILY.dimensions
 
@@ -158,10 +186,10 @@ class Window:
 
 
 class UsageRecord(NamedTuple):
-    """Token usage of one day and one combination of dimensions."""
+    """Token usage of one day and one combination of a grain's dimensions."""
 
     day: dt.date
-    dims: Dimensions
+    dims: Dimensions | ActorDimensions
     uncached_input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -176,10 +204,10 @@ assert UsageRecord._fields[2:] == USAGE_METRICS
 
 
 class CostRecord(NamedTuple):
-    """Reported cost of one day and one combination of dimensions, in US cents as the API gives it."""
+    """Reported cost of one day and one combination of a grain's dimensions, in US cents as the API gives it."""
 
     day: dt.date
-    dims: Dimensions
+    dims: Dimensions | ActorDimensions
     amount_cents: Decimal = Decimal(0)
     list_amount_cents: Decimal = Decimal(0)
     currency: str = "USD"

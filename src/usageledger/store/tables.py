@@ -1,7 +1,8 @@
 """The schema, as SQLAlchemy Core tables. Alembic migrations are written from this file.
 
 Idempotency lives here: usage and cost rows have a natural-key unique constraint
-(connection, day, every dimension). Missing dimension values are stored as '' (never NULL) so the
+(connection, day, every dimension). Their tables, keys and rollups are built from a grain declared in
+`models` (`DAILY`), never from a list of their own. Missing dimension values are stored as '' (never NULL) so the
 constraint holds on SQLite and PostgreSQL alike. Money is an exact integer of micro-cents
 (1e-6 US cent), so sums in SQL stay exact; reports turn it into Decimal dollars.
 """
