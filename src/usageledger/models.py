@@ -12,42 +12,25 @@ from decimal import Decimal
 from typing import NamedTuple
 
 __all__ = [
+    "ACTOR",
+    "COST_METRICS",
+    "DAILY",
     "DIMENSIONS",
     "GROUP_FIELDS",
     "USAGE_METRICS",
+    "ActorDimensions",
     "ApiKeyInfo",
     "CostRecord",
     "Dimensions",
+    "Grain",
+    "GroupField",
+    "MAX_GROUP_BY",
     "Organization",
     "UsageRecord",
     "UserInfo",
     "Window",
     "WorkspaceInfo",
 ]
-
-# The grain of a stored row, in the order of the natural key (after connection and day).
-DIMENSIONS: tuple[str, ...] = (
-    "organization_id",
-    "workspace_id",
-    "api_key_id",
-    "model",
-    "service_tier",
-    "context_window",
-    "inference_geo",
-    "speed",
-)
-
-# What a user may group by, on the CLI, the pages and the JSON API.
-GROUP_FIELDS: tuple[str, ...] = (
-    "date",
-    "month",
-    "organization",
-    "workspace",
-    "api_key",
-    "model",
-    "service_tier",
-    "context_window",
-)
 
 # Metrics of a usage row as stored; `input_tokens` everywhere a user looks means uncached input.
 USAGE_METRICS: tuple[str, ...] = (
@@ -59,10 +42,14 @@ USAGE_METRICS: tuple[str, ...] = (
     "requests",
     "web_search_requests",
 )
+# Metrics of a cost row as stored: exact integer micro-cents (1e-6 US cent) and the API's currency.
+COST_METRICS: tuple[str, ...] = ("amount_microcents", "list_amount_microcents", "currency", "requests")
+# The API's group_by[] takes at most five dimensions (cost_type and token_type do not count).
+MAX_GROUP_BY = 5
 
 
 class Dimensions(NamedTuple):
-    """The dimension values one usage or cost row is broken out by.
+    """The dimension values one row of the daily grain is broken out by, in its natural-key order.
 
     NamedTuples, not dataclasses, for the per-row values: a sync builds millions of them, and a tuple is
     several times cheaper to create than a frozen dataclass while staying immutable and hashable.
@@ -76,6 +63,107 @@ class Dimensions(NamedTuple):
     context_window: str | None = None
     inference_geo: str | None = None
     speed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupField:
+    """A dimension users may group and filter by: its name there, the stored column, its label."""
+
+    name: str  # as the CLI, the pages and the JSON API spell it: "workspace"
+    column: str  # the stored column and the JSON key: "workspace_id"
+    label: str  # a column heading: "Workspace"
+    named: bool = False  # the directory has a name for each id, shown beside it
+
+
+@dataclass(frozen=True)
+class Grain:
+    """One declared grain: its name, its dimensions and how they are fetched, stored and offered.
+
+    Every layer derives from this: the wire decoder reads `dimensions`, the store's tables, natural keys
+    and rollups are built from them, and the reports offer `fields`. Adding a grain is adding one.
+    """
+
+    name: str
+    key: type[tuple[str | None, ...]]  # the NamedTuple of a row's dimension values, in natural-key order
+    group_by: tuple[str, ...]  # the API's group_by[] that yields them (the organization comes from /me)
+    usage_table: str
+    cost_table: str
+    fields: tuple[GroupField, ...] = ()  # what users group and filter by, in the order offered
+    rollups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> dimensions summed to
+    usage_metrics: tuple[str, ...] = USAGE_METRICS
+    cost_metrics: tuple[str, ...] = COST_METRICS
+
+    def __post_init__(self) -> None:
+        dims = set(self.dimensions)
+        if len(self.group_by) > MAX_GROUP_BY:
+            raise ValueError(f"grain {self.name}: the API groups by at most {MAX_GROUP_BY} dimensions")
+        if bad := [f.column for f in self.fields if f.column not in dims]:
+            raise ValueError(f"grain {self.name}: fields {bad} are not dimensions")
+        if bad := [name for name, cols in self.rollups.items() if not set(cols) <= dims]:
+            raise ValueError(f"grain {self.name}: rollups {bad} name columns that are not dimensions")
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The stored dimension columns, in natural-key order (after connection and day)."""
+        return tuple(getattr(self.key, "_fields"))  # noqa: B009  (a NamedTuple type; mypy sees a tuple)
+
+
+# The daily grain: one row per day x organization, workspace, API key, model, service tier, context
+# window, inference geo and speed. It takes all five group_by[] slots.
+DAILY = Grain(
+    name="daily",
+    key=Dimensions,
+    group_by=("workspace_id", "api_key_id", "model", "service_tier", "context_window"),
+    usage_table="usage_rows",
+    cost_table="cost_rows",
+    fields=(
+        GroupField("organization", "organization_id", "Organization", named=True),
+        GroupField("workspace", "workspace_id", "Workspace", named=True),
+        GroupField("api_key", "api_key_id", "API key", named=True),
+        GroupField("model", "model", "Model"),
+        GroupField("service_tier", "service_tier", "Service tier"),
+        GroupField("context_window", "context_window", "Context window"),
+    ),
+    rollups={
+        "model": ("organization_id", "model"),
+        "workspace": ("organization_id", "workspace_id", "model", "service_tier", "context_window"),
+        # Spend per API key (the overview's top keys, key filters): a key lives in one workspace, so this
+        # rollup has about one row per key and day, where the rows have one per key × model × tier × window.
+        "api_key": ("organization_id", "workspace_id", "api_key_id"),
+    },
+)
+
+
+class ActorDimensions(NamedTuple):
+    """The dimension values of one row of the actor grain: who used what, through which product.
+
+    The actor is stored as its kind (`user_actor`, `service_account_actor`, `federated_actor`,
+    `api_actor`) and id; both are None for usage no identity can be shown for (those rows are summed).
+    """
+
+    organization_id: str | None = None
+    actor_type: str | None = None
+    actor_id: str | None = None
+    product: str | None = None
+    model: str | None = None
+    workspace_id: str | None = None
+    speed: str | None = None
+
+
+# The actor grain: one row per day x actor, product, model, workspace and speed (all five slots).
+ACTOR = Grain(
+    name="actor",
+    key=ActorDimensions,
+    group_by=("actor", "product", "model", "workspace_id", "speed"),
+    usage_table="actor_usage_rows",
+    cost_table="actor_cost_rows",
+)
+
+# The grain of a stored row, in the order of the natural key (after connection and day).
+DIMENSIONS: tuple[str, ...] = DAILY.dimensions
+
+# What a user may group by, on the CLI, the pages and the JSON API.
+GROUP_FIELDS: tuple[str, ...] = ("date", "month", *(f.name for f in DAILY.fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +189,10 @@ class Window:
 
 
 class UsageRecord(NamedTuple):
-    """Token usage of one day and one combination of dimensions."""
+    """Token usage of one day and one combination of a grain's dimensions."""
 
     day: dt.date
-    dims: Dimensions
+    dims: Dimensions | ActorDimensions
     uncached_input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -114,11 +202,15 @@ class UsageRecord(NamedTuple):
     web_search_requests: int = 0
 
 
+# The store writes a record's metrics positionally, after its day and dimensions.
+assert UsageRecord._fields[2:] == USAGE_METRICS
+
+
 class CostRecord(NamedTuple):
-    """Reported cost of one day and one combination of dimensions, in US cents as the API gives it."""
+    """Reported cost of one day and one combination of a grain's dimensions, in US cents as the API gives it."""
 
     day: dt.date
-    dims: Dimensions
+    dims: Dimensions | ActorDimensions
     amount_cents: Decimal = Decimal(0)
     list_amount_cents: Decimal = Decimal(0)
     currency: str = "USD"

@@ -15,12 +15,14 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import msgspec
 
 from ..errors import MalformedResponseError
 from ..models import (
+    DAILY,
     ApiKeyInfo,
     CostRecord,
     Dimensions,
@@ -94,17 +96,13 @@ class ListPage:
 # --- the analytics report pages, as msgspec reads them --------------------------------------------
 
 
-class _Group(msgspec.Struct, gc=False):
-    """The dimensions we group by; the API sends every other group field as null, and we skip them."""
-
-    organization_id: str | None = None
-    workspace_id: str | None = None
-    api_key_id: str | None = None
-    model: str | None = None
-    service_tier: str | None = None
-    context_window: str | None = None
-    inference_geo: str | None = None
-    speed: str | None = None
+# The daily grain's dimensions as the group object carries them; the API sends every other group field
+# as null, and msgspec skips them unbuilt. `_group_values` reads them back in natural-key order.
+_Group = msgspec.defstruct(
+    "_Group", [(name, str | None, None) for name in DAILY.dimensions], gc=False, module=__name__
+)
+_group_values = attrgetter(*DAILY.dimensions)
+_new_tuple = tuple.__new__
 
 
 class _CacheCreation(msgspec.Struct, gc=False):
@@ -129,7 +127,8 @@ class _GroupRow(msgspec.Struct, gc=False):
     """One day × group of a report: the day it starts and the group's dimensions."""
 
     starting_at: str
-    group: _Group
+    # A struct made from the grain's declaration, so mypy cannot see its type.
+    group: _Group  # type: ignore[valid-type]
 
 
 class _UsageRow(_GroupRow, gc=False):
@@ -222,30 +221,20 @@ def _count(value: Any, name: str, what: str) -> int:
 
 
 def _dims(group: dict[str, Any], organization_id: str | None) -> Dimensions:
-    get = group.get  # positional construction: this runs once per row of a classic report
-    return Dimensions(
-        get("organization_id") or organization_id,
-        get("workspace_id"),
-        get("api_key_id"),
-        get("model"),
-        get("service_tier"),
-        get("context_window"),
-        get("inference_geo"),
-        get("speed"),
-    )
+    """A classic report result's dimensions; the organization is the connection's unless it says one."""
+    get = group.get
+    values = [get(name) for name in DAILY.dimensions]
+    values[0] = values[0] or organization_id
+    return Dimensions._make(values)
 
 
-def _group_dims(g: _Group, organization_id: str | None) -> Dimensions:
-    return Dimensions(
-        g.organization_id or organization_id,
-        g.workspace_id,
-        g.api_key_id,
-        g.model,
-        g.service_tier,
-        g.context_window,
-        g.inference_geo,
-        g.speed,
-    )
+def _group_dims(g: Any, organization_id: str | None) -> Dimensions:
+    """A decoded `_Group`'s dimensions (the hot path: built as a tuple, without NamedTuple's __new__)."""
+    values = _group_values(g)
+    if not values[0]:  # the organization is not grouped by: it is the connection's
+        values = (organization_id, *values[1:])
+    dims: Dimensions = _new_tuple(Dimensions, values)
+    return dims
 
 
 def _usage_record(day: dt.date, dims: Dimensions, usage: dict[str, Any], what: str) -> UsageRecord:

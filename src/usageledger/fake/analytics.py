@@ -54,6 +54,7 @@ _FILTERS = {  # query parameter -> (dimension, allowed values or None for free t
     "inference_geos": ("inference_geo", {"global", "us", "not_available"}),
     "speeds": ("speed", {"fast", "standard"}),
     "organization_ids": ("organization_id", None),
+    "products": ("product", catalog.PRODUCTS),
 }
 _COST_FIELDS: tuple[str, ...] = tuple(sorted((*catalog.ANALYTICS_GROUP_FIELDS, "cost_type", "token_type")))
 
@@ -425,6 +426,14 @@ def _js(value: Any) -> str:
     return str(value)
 
 
+def _renderer(fake: FakeOrganization, name: str) -> Callable[[Any], str]:
+    """How a grouped dimension's value renders: the actor as its union object (null if hidden)."""
+    if name != "actor":
+        return _js
+    actors = fake.holders.actors
+    return lambda actor_id: "null" if actor_id is None else actors[actor_id].json
+
+
 def _group_template(fields: tuple[str, ...], dims: tuple[str, ...], extra: tuple[str, ...] = ()) -> str:
     """A %-template of a group object: grouped fields (and `extra`) are slots, the rest null."""
     parts = [f'"{name}":%s' if name in dims or name in extra else f'"{name}":null' for name in fields]
@@ -456,6 +465,7 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
     fields = catalog.ANALYTICS_GROUP_FIELDS if q.kind == "usage" else _COST_FIELDS
     template = _group_template(fields, q.dims)
     slots = _slots(fields, q.dims)
+    render = [_renderer(fake, name) for name in q.dims]
     memo[None] = f'"starting_at":"{rfc3339(q.start)}","ending_at":"{rfc3339(q.end)}"'
     out = RawRows()
     for bucket, key, m in page:
@@ -467,7 +477,7 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
             )
         group = memo.get(key)
         if group is None:
-            group = memo[key] = template % tuple(_js(key[i]) for i in slots) if slots else template
+            group = memo[key] = template % tuple(render[i](key[i]) for i in slots) if slots else template
         if q.kind == "usage":
             out.append(
                 (
@@ -480,7 +490,7 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
         elif not (q.fan_cost_type or q.fan_token_type):
             out.append(f'{{{bounds},"group":{group},"cost":{_cost_json(m[7], m[5])}}}'.encode())
         else:
-            out.extend(_fan_out(q, bounds, key, m))
+            out.extend(_fan_out(fake, q, bounds, key, m))
     end = q.offset + len(page)
     has_more = end < len(entries)
     return {
@@ -491,7 +501,9 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
     }
 
 
-def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: tuple[int, ...]) -> list[bytes]:
+def _fan_out(
+    fake: FakeOrganization, q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: tuple[int, ...]
+) -> list[bytes]:
     parts: list[tuple[str, str | None, int]] = []
     tokens = m[8:13]
     if q.fan_token_type:
@@ -510,6 +522,6 @@ def _fan_out(q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: tuple[int,
     rows = []
     for cost_type, token_type, units in parts:
         values["cost_type"], values["token_type"] = cost_type, token_type
-        group = template % tuple(_js(values[name]) for name in slot_names)
+        group = template % tuple(_renderer(fake, name)(values[name]) for name in slot_names)
         rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}'.encode())
     return rows

@@ -11,9 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from usageledger.models import DAILY
+
 __all__ = [
     "ANALYTICS_BETA",
     "ANALYTICS_FLOOR",
+    "ACTOR_AT",
     "ANALYTICS_GROUP_FIELDS",
     "CLASSIC_COST_GROUP_BY",
     "CLASSIC_USAGE_GROUP_BY",
@@ -23,6 +26,7 @@ __all__ = [
     "DIM_INDEX",
     "FAST_MODE_BETA",
     "MODELS",
+    "PRODUCTS",
     "TOKEN_TYPES",
     "USAGE_GROUP_BY",
     "USAGE_ORDER_BY",
@@ -35,17 +39,30 @@ ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
 FAST_MODE_BETA = "fast-mode-2026-02-01"
 ANALYTICS_FLOOR = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
-# Position of each modelled dimension in a generated row (the order of models.DIMENSIONS).
+# Position of each modelled dimension in a generated row: the daily grain's, in its declared order,
+# then (after the seven usage metrics and the list price) who used it and through which product.
+ACTOR_AT = len(DAILY.dimensions) + 8
 DIM_INDEX: dict[str, int] = {
-    "organization_id": 0,
-    "workspace_id": 1,
-    "api_key_id": 2,
-    "model": 3,
-    "service_tier": 4,
-    "context_window": 5,
-    "inference_geo": 6,
-    "speed": 7,
+    **{name: i for i, name in enumerate(DAILY.dimensions)},
+    "actor": ACTOR_AT,
+    "product": ACTOR_AT + 1,
 }
+PRODUCTS: frozenset[str] = frozenset(
+    {
+        "chat",
+        "chat_cowork_unified",
+        "claude_code",
+        "claude_console",
+        "claude_design",
+        "claude_in_chrome",
+        "claude_tag",
+        "cowork",
+        "managed_agents_api",
+        "message_batches_api",
+        "messages_api",
+        "office_agent",
+    }
+)
 
 # Every field of BetaAnalyticsUsageGroup (SDK 2.10.0); the cost group adds cost_type and token_type.
 ANALYTICS_GROUP_FIELDS: tuple[str, ...] = (

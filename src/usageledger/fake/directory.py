@@ -10,6 +10,7 @@ from random import Random
 from usageledger.models import ApiKeyInfo, Directory, Organization, UserInfo, WorkspaceInfo
 
 from . import catalog
+from .actors import Holders, assign_actors
 
 __all__ = ["BuiltDirectory", "FakeKey", "FakeWorkspace", "build_directory", "key_combos"]
 
@@ -93,6 +94,7 @@ class FakeKey:
     code_execution: bool = False
     web_search: bool = False
     caching: float = 0.5
+    created_by_type: str = "user"  # or "service_account"
 
 
 @dataclass(slots=True)
@@ -103,6 +105,7 @@ class BuiltDirectory:
     users: list[dict[str, object]] = field(default_factory=list)
     keys: list[FakeKey] = field(default_factory=list)  # includes the Console pseudo-key
     default_workspace_id: str = ""
+    holders: Holders | None = None  # who each key's usage is attributed to (fake.actors)
 
 
 def key_combos(key: FakeKey) -> list[tuple[str | None, str | None, str | None, str | None, str | None]]:
@@ -193,6 +196,16 @@ def _guarantee_features(key: FakeKey, n: int) -> FakeKey:
     return key
 
 
+def _created_by_holder(key: FakeKey, holders: Holders) -> FakeKey:
+    """A key held by a service account or by a user removed since was created by that holder."""
+    holder = holders.by_key.get(key.id or "")
+    if holder is not None and holder.type == "service_account_actor":
+        return replace(key, created_by=holder.id, created_by_type="service_account")
+    if holder is not None and holder.deleted:
+        return replace(key, created_by=holder.id)
+    return key
+
+
 def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
     """A directory sized so that about `rows_per_day` distinct combinations can have usage each day."""
     org = Organization(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), name="Acme Fake Robotics")
@@ -248,12 +261,21 @@ def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
         built.keys.append(key)
         universe += len(key_combos(key))
         n += 1
+    built.holders = holders = assign_actors(Random(rng.getrandbits(64)), built.keys, built.users)
+    built.keys = [_created_by_holder(key, holders) for key in built.keys]
     built.directory.workspaces = [
         WorkspaceInfo(w.id, w.name, w.archived_at, w.created_at) for w in built.workspaces
     ]
     built.directory.api_keys = [
         ApiKeyInfo(
-            k.id, k.name, k.workspace_id, k.status, k.partial_key_hint, k.created_by, "user", k.created_at
+            k.id,
+            k.name,
+            k.workspace_id,
+            k.status,
+            k.partial_key_hint,
+            k.created_by,
+            k.created_by_type,
+            k.created_at,
         )
         for k in built.keys
         if k.id is not None

@@ -1,10 +1,14 @@
 """FakeOrganization: a seeded directory and deterministic daily usage, the ground truth of the fake API.
 
-A generated row is a plain tuple, the dimensions in the order of `models.DIMENSIONS` followed by the
-metrics in the order of `models.USAGE_METRICS` and the list price in 1e-8 cents:
+A generated row is a plain tuple, the dimensions in the order of `models.DAILY.dimensions` followed by the
+metrics in the order of `models.USAGE_METRICS`, the list price in 1e-8 cents, then the actor it is
+attributed to (an id of `fake.actors`) and the product (see `catalog.DIM_INDEX`):
 
     (organization_id, workspace_id, api_key_id, model, service_tier, context_window, inference_geo, speed,
-     uncached_input, output, cache_read, cache_5m, cache_1h, requests, web_search_requests, list_units)
+     uncached_input, output, cache_read, cache_5m, cache_1h, requests, web_search_requests, list_units,
+     actor, product)
+
+Each combination has one actor and one product, so both grains sum the same rows.
 
 One row per day and combination; the same day always yields the same rows (for a seed and revision).
 """
@@ -20,9 +24,18 @@ from decimal import Decimal
 from random import Random
 from typing import TYPE_CHECKING, Any
 
-from usageledger.models import CostRecord, Dimensions, Directory, Organization, UsageRecord
+from usageledger.models import (
+    DAILY,
+    ActorDimensions,
+    CostRecord,
+    Dimensions,
+    Directory,
+    Organization,
+    UsageRecord,
+)
 
 from . import catalog
+from .actors import Holders, product_of
 from .directory import FakeKey, FakeWorkspace, build_directory, key_combos
 from .faults import FaultPlan
 
@@ -38,6 +51,8 @@ FIRST_DAY = dt.date(2026, 1, 1)
 Row = tuple[Any, ...]
 Combo = tuple[str, str, str | None, str | None, str | None, str | None, str | None, str | None]
 
+_WIDTH = len(DAILY.dimensions)  # a row's dimensions come first, then its metrics
+_NO_USAGE = (0,) * (catalog.ACTOR_AT - _WIDTH)
 _DAY_CACHE_SIZE = 96
 _TIER_WEIGHT = {"standard": 1.0, "batch": 2.5, "priority": 1.5}
 
@@ -57,6 +72,7 @@ class _ComboInfo:
     active_until: dt.date | None
     caching: float
     web_search: bool
+    who: tuple[str, str | None]  # actor id and product
 
 
 class FakeOrganization:
@@ -92,6 +108,8 @@ class FakeOrganization:
         self.workspaces: list[FakeWorkspace] = built.workspaces
         self.users: list[dict[str, Any]] = built.users
         self.default_workspace_id: str = built.default_workspace_id
+        assert built.holders is not None
+        self.holders: Holders = built.holders
         self._combos = self._build_combos(built.keys)
         self._app: Starlette | None = None
 
@@ -129,8 +147,17 @@ class FakeOrganization:
         rng = Random(self.seed * 7919 + 1)
         org = self.organization.id
         combos: list[_ComboInfo] = []
+        holders = self.holders
+        console = 0
         for key in keys:
             for model_name, tier, window, geo, speed in key_combos(key):
+                if key.id is None:  # the Console's usage: each combination one of its users
+                    holder = holders.console[console % len(holders.console)]
+                    console += 1
+                else:
+                    holder = holders.by_key[key.id]
+                own_product = holders.console_products.get(holder.id, "messages_api")
+                who = (holder.id, product_of(holder, tier, model_name, own_product))
                 weight = key.weight * rng.uniform(0.3, 1.7)
                 start = key.active_from
                 if model_name is None:
@@ -141,12 +168,14 @@ class FakeOrganization:
                     weight *= model.weight * _TIER_WEIGHT[tier or "standard"]
                     weight *= (0.4 if window == "200k-1M" else 1.0) * (0.3 if speed == "fast" else 1.0)
                 combo: Combo = (org, key.workspace_id, key.id, model_name, tier, window, geo, speed)
-                combos.append(_ComboInfo(combo, weight, start, key.active_until, key.caching, key.web_search))
+                combos.append(
+                    _ComboInfo(combo, weight, start, key.active_until, key.caching, key.web_search, who)
+                )
         return combos
 
-    def combinations(self) -> list[Combo]:
-        """The dimensions (a row's first eight fields) of every combination that can ever have usage."""
-        return [info.combo for info in self._combos]
+    def combinations(self) -> list[Row]:
+        """Every combination that can ever have usage, as a row without any (dimensions at DIM_INDEX)."""
+        return [(*info.combo, *_NO_USAGE, *info.who) for info in self._combos]
 
     # -- one day ---------------------------------------------------------------------------------
     def day_rows(self, day: dt.date) -> list[Row]:
@@ -193,7 +222,8 @@ class FakeOrganization:
         model, tier, window, speed = combo[3], combo[4], combo[5], combo[7]
         requests = max(1, int(info.weight * scale * 40 * rng.lognormvariate(0.0, 0.7)))
         if model is None:  # code execution: execution spans, no tokens, billed per span
-            return (*combo, 0, 0, 0, 0, 0, requests, 0, requests * catalog.CODE_EXECUTION_UNITS_PER_SPAN)
+            spans = requests * catalog.CODE_EXECUTION_UNITS_PER_SPAN
+            return (*combo, 0, 0, 0, 0, 0, requests, 0, spans, *info.who)
         per_request = rng.randint(250_000, 400_000) if window == "200k-1M" else rng.randint(300, 6_000)
         uncached = requests * per_request
         output = requests * rng.randint(80, 900)
@@ -210,7 +240,7 @@ class FakeOrganization:
             + cache_1h * prices[4]
             + web * catalog.WEB_SEARCH_UNITS_PER_REQUEST
         )
-        return (*combo, uncached, output, cache_read, cache_5m, cache_1h, requests, web, units)
+        return (*combo, uncached, output, cache_read, cache_5m, cache_1h, requests, web, units, *info.who)
 
     def _revise(self, rows: list[Row], active: list[_ComboInfo], rng: Random, scale: float) -> list[Row]:
         """Late data: some rows grow, one combination disappears, one appears."""
@@ -220,7 +250,7 @@ class FakeOrganization:
                 factor = 1 + rng.uniform(0.01, 0.15)
                 metrics = [int(v * factor) for v in row[8:15]]
                 metrics[5] = max(metrics[5], row[13])
-                revised.append(_reprice(row[:8], metrics))
+                revised.append(_reprice(row[:8], metrics) + row[catalog.ACTOR_AT :])
             else:
                 revised.append(row)
         if len(revised) > 1:
@@ -250,7 +280,15 @@ class FakeOrganization:
         """One record per day x full dimension tuple, `end` exclusive."""
         return [
             UsageRecord(
-                day, Dimensions(*row[:8]), row[8], row[9], row[10], row[11], row[12], row[13], row[14]
+                day,
+                Dimensions._make(row[:_WIDTH]),
+                row[8],
+                row[9],
+                row[10],
+                row[11],
+                row[12],
+                row[13],
+                row[14],
             )
             for day, row in self.iter_rows(start, end)
         ]
@@ -259,9 +297,51 @@ class FakeOrganization:
         """One record per day x full dimension tuple, amounts in cents (10% below list), `end` exclusive."""
         return [
             CostRecord(
-                day, Dimensions(*row[:8]), amount_cents(row[15]), list_amount_cents(row[15]), "USD", row[13]
+                day,
+                Dimensions._make(row[:_WIDTH]),
+                amount_cents(row[15]),
+                list_amount_cents(row[15]),
+                "USD",
+                row[13],
             )
             for day, row in self.iter_rows(start, end)
+        ]
+
+    def _actor_dims(self, row: Row) -> ActorDimensions:
+        """A row's dimensions at the actor grain; identities that cannot be shown have neither kind nor id."""
+        actor = self.holders.actors[row[catalog.ACTOR_AT]]
+        return ActorDimensions(
+            row[0],
+            actor.type,
+            actor.id if actor.type is not None else None,
+            row[catalog.ACTOR_AT + 1],
+            row[3],
+            row[1],
+            row[7],
+        )
+
+    def truth_actor_usage(self, start: dt.date, end: dt.date) -> list[UsageRecord]:
+        """The actor grain as it should be stored: one record per day x actor dimensions, `end` exclusive.
+
+        Rows of identities that cannot be shown (null actor) are summed into one record.
+        """
+        sums: dict[tuple[dt.date, ActorDimensions], list[int | None]] = {}
+        for day, row in self.iter_rows(start, end):
+            metrics = sums.setdefault((day, self._actor_dims(row)), [0] * 7)
+            for i, value in enumerate(row[_WIDTH : _WIDTH + 7]):
+                metrics[i] = (metrics[i] or 0) + value
+        return [UsageRecord(day, dims, *m) for (day, dims), m in sums.items()]  # type: ignore[arg-type]
+
+    def truth_actor_cost(self, start: dt.date, end: dt.date) -> list[CostRecord]:
+        """Cost at the actor grain, null actors summed, `end` exclusive."""
+        sums: dict[tuple[dt.date, ActorDimensions], tuple[int, int]] = {}
+        for day, row in self.iter_rows(start, end):
+            key = (day, self._actor_dims(row))
+            units, requests = sums.get(key, (0, 0))
+            sums[key] = (units + row[15], requests + row[13])
+        return [
+            CostRecord(day, dims, amount_cents(units), list_amount_cents(units), "USD", requests)
+            for (day, dims), (units, requests) in sums.items()
         ]
 
 

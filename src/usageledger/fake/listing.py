@@ -109,7 +109,7 @@ def list_api_keys(fake: FakeOrganization, params: QueryParams) -> dict[str, Any]
                 "type": "api_key",
                 "name": key.name,
                 "created_at": rfc3339(key.created_at),
-                "created_by": {"id": key.created_by, "type": "user"},
+                "created_by": {"id": key.created_by, "type": key.created_by_type},
                 "expires_at": None,
                 "partial_key_hint": key.partial_key_hint,
                 "principal": None,

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Generic, TypeVar
 
+from usageledger.models import DAILY
+
 __all__ = [
     "GROUP_KEYS",
+    "NAMED_FIELDS",
     "SHARE_DECIMALS",
     "USAGE_METRICS_JSON",
     "USD_DECIMALS",
@@ -33,16 +36,9 @@ SHARE_DECIMALS = 6  # cost_share in JSON: a percent, e.g. "12.345679"
 _SHARE_QUANTUM = Decimal(1).scaleb(-SHARE_DECIMALS)
 
 # Group field → the JSON key and the stored column it reads.
-GROUP_KEYS: dict[str, str] = {
-    "date": "date",
-    "month": "month",
-    "organization": "organization_id",
-    "workspace": "workspace_id",
-    "api_key": "api_key_id",
-    "model": "model",
-    "service_tier": "service_tier",
-    "context_window": "context_window",
-}
+GROUP_KEYS: dict[str, str] = {"date": "date", "month": "month", **{f.name: f.column for f in DAILY.fields}}
+# Group fields whose ids have names beside them (`<field>_name`).
+NAMED_FIELDS: tuple[str, ...] = tuple(f.name for f in DAILY.fields if f.named)
 # Usage metrics as users see them: input_tokens means uncached input; cache creation = 5m + 1h.
 USAGE_METRICS_JSON: tuple[str, ...] = (
     "input_tokens",
@@ -78,7 +74,7 @@ class _Grouped:
             key = GROUP_KEYS[name]
             value = getattr(self, key)
             out[key] = value.isoformat() if isinstance(value, dt.date) else value
-            if names and name in ("organization", "workspace", "api_key"):
+            if names and name in NAMED_FIELDS:
                 out[f"{name}_name"] = getattr(self, f"{name}_name")
         return out
 

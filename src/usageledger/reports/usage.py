@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from usageledger.errors import UsageError
-from usageledger.models import GROUP_FIELDS
+from usageledger.models import DAILY, GROUP_FIELDS
 from usageledger.store.connections import get_connection
 from usageledger.store.rollups import table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
@@ -63,14 +63,7 @@ __all__ = [
     "query_usage",
 ]
 
-FILTER_FIELDS: tuple[str, ...] = (
-    "organization",
-    "workspace",
-    "api_key",
-    "model",
-    "service_tier",
-    "context_window",
-)
+FILTER_FIELDS: tuple[str, ...] = tuple(f.name for f in DAILY.fields)
 _FILTER_ALIASES = {**{f: f for f in FILTER_FIELDS}, **{GROUP_KEYS[f]: f for f in FILTER_FIELDS}}
 
 COST_METRICS: tuple[str, ...] = ("amount_usd", "list_amount_usd")

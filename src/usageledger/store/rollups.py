@@ -19,8 +19,10 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 
+from usageledger.models import DAILY, Grain
+
 from .bulk import BulkInsert
-from .tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage_rows
+from .tables import cost_rollups, cost_rows, usage_rollups, usage_rows
 
 __all__ = ["RollupSums", "delete_rollups", "table_for"]
 
@@ -41,10 +43,6 @@ def _base_grains(grains: dict[str, tuple[str, ...]]) -> dict[str, str]:
     }
 
 
-_SUMMED_FROM = _base_grains(ROLLUP_GRAINS)
-_BASES = tuple(dict.fromkeys(_SUMMED_FROM.values()))
-
-
 def _add_nullable(a: int | None, b: int | None) -> int | None:
     """SQL's SUM: a NULL (a metric the source does not report) is skipped; all NULL stays NULL."""
     if a is None:
@@ -57,21 +55,24 @@ def _metrics(rollup: Table, dims: Sequence[str]) -> list[str]:
 
 
 class RollupSums:
-    """One kind's rows of a window (usage or cost) summed to every rollup grain as they are written.
+    """One kind's rows of a window (usage or cost) summed to every rollup of its grain as they are written.
 
     `columns` names the positions of the row tuples `add` receives (the writer's insert columns).
     """
 
-    def __init__(self, kind: str, columns: Sequence[str]) -> None:
+    def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
+        self._grains = grain.rollups
         self._rollups = usage_rollups if kind == "usage" else cost_rollups
-        self._metric_names = _metrics(self._rollups[_BASES[0]], ROLLUP_GRAINS[_BASES[0]])
+        self._summed_from = _base_grains(self._grains)
+        bases = tuple(dict.fromkeys(self._summed_from.values()))
+        self._metric_names = _metrics(self._rollups[bases[0]], self._grains[bases[0]])
         self._values_of = itemgetter(*[columns.index(name) for name in self._metric_names])
         # One running sum per base grain, each keyed by (day, its dimensions).
         self._base_keys = [
-            (base, itemgetter(*[columns.index(name) for name in ("day", *ROLLUP_GRAINS[base])]))
-            for base in _BASES
+            (base, itemgetter(*[columns.index(name) for name in ("day", *self._grains[base])]))
+            for base in bases
         ]
-        self._sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {base: {} for base in _BASES}
+        self._sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {base: {} for base in bases}
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
         values_of = self._values_of
@@ -90,11 +91,11 @@ class RollupSums:
                     sums[key] = tuple(map(_add_nullable, old, values))
 
     def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        base = _SUMMED_FROM[grain]
+        base = self._summed_from[grain]
         if base == grain:
             return self._sums[grain]
-        base_dims = ROLLUP_GRAINS[base]
-        key_of = itemgetter(0, *[1 + base_dims.index(name) for name in ROLLUP_GRAINS[grain]])
+        base_dims = self._grains[base]
+        key_of = itemgetter(0, *[1 + base_dims.index(name) for name in self._grains[grain]])
         coarser: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         for key, values in self._sums[base].items():
             coarse = key_of(key)
@@ -104,14 +105,14 @@ class RollupSums:
 
     def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
         """Replace the rollups of days [start, end) of one connection with these sums."""
-        for grain, dims in ROLLUP_GRAINS.items():
-            rollup = self._rollups[grain]
+        for name, dims in self._grains.items():
+            rollup = self._rollups[name]
             conn.execute(
                 delete(rollup).where(
                     rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end
                 )
             )
-            sums = self._grain(grain)
+            sums = self._grain(name)
             if not sums:
                 continue
             columns = ("connection_id", "day", *dims, *self._metric_names)
@@ -129,7 +130,7 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
     """The smallest usage/cost table holding every column named (the base rows when no rollup does)."""
     needed = set(columns)
     rollups = usage_rollups if kind == "usage" else cost_rollups
-    for grain in ("model", "workspace", "api_key"):  # smallest first, for the queries both could answer
-        if needed <= set(rollups[grain].columns.keys()):
-            return rollups[grain]
+    for name in sorted(DAILY.rollups, key=lambda rollup: len(DAILY.rollups[rollup])):  # smallest first
+        if needed <= set(rollups[name].columns.keys()):
+            return rollups[name]
     return usage_rows if kind == "usage" else cost_rows

@@ -1,7 +1,8 @@
 """The schema, as SQLAlchemy Core tables. Alembic migrations are written from this file.
 
 Idempotency lives here: usage and cost rows have a natural-key unique constraint
-(connection, day, every dimension). Missing dimension values are stored as '' (never NULL) so the
+(connection, day, every dimension). Their tables, keys and rollups are built from a grain declared in
+`models` (`DAILY`), never from a list of their own. Missing dimension values are stored as '' (never NULL) so the
 constraint holds on SQLite and PostgreSQL alike. Money is an exact integer of micro-cents
 (1e-6 US cent), so sums in SQL stay exact; reports turn it into Decimal dollars.
 """
@@ -28,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from usageledger.models import DAILY, Grain
 
 __all__ = [
     "UTCDateTime",
@@ -184,54 +187,35 @@ credentials = Table(
 
 # --- synced data -------------------------------------------------------------------------------------
 
-_DIMENSION_COLUMNS = (
-    "organization_id",
-    "workspace_id",
-    "api_key_id",
-    "model",
-    "service_tier",
-    "context_window",
-    "inference_geo",
-    "speed",
-)
+
+def _dimension_columns(grain: Grain) -> list[Column[Any]]:
+    return [Column(name, String(200), nullable=False, server_default="") for name in grain.dimensions]
 
 
-def _dimension_columns() -> list[Column[Any]]:
-    return [Column(name, String(200), nullable=False, server_default="") for name in _DIMENSION_COLUMNS]
+def _metric_column(name: str) -> Column[Any]:
+    """A stored metric: a count or micro-cents; `requests` is NULL where the source does not report it."""
+    if name == "currency":
+        return Column(name, String(8), nullable=False)
+    return Column(name, BigInteger, nullable=name == "requests")
 
 
-usage_rows = Table(
-    "usage_rows",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
-    Column("day", Date, nullable=False),
-    *_dimension_columns(),
-    Column("uncached_input_tokens", BigInteger, nullable=False),
-    Column("output_tokens", BigInteger, nullable=False),
-    Column("cache_read_input_tokens", BigInteger, nullable=False),
-    Column("cache_creation_5m_input_tokens", BigInteger, nullable=False),
-    Column("cache_creation_1h_input_tokens", BigInteger, nullable=False),
-    Column("requests", BigInteger),  # NULL where the source does not report requests
-    Column("web_search_requests", BigInteger, nullable=False),
-    Column("sync_run_id", Integer, nullable=False),
-    UniqueConstraint("connection_id", "day", *_DIMENSION_COLUMNS, name="uq_usage_rows_natural_key"),
-)
+def _grain_table(grain: Grain, name: str, metrics: tuple[str, ...]) -> Table:
+    """A grain's usage or cost rows: one per connection, day and dimension values (the natural key)."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+        Column("day", Date, nullable=False),
+        *_dimension_columns(grain),
+        *[_metric_column(metric) for metric in metrics],
+        Column("sync_run_id", Integer, nullable=False),
+        UniqueConstraint("connection_id", "day", *grain.dimensions, name=f"uq_{name}_natural_key"),
+    )
 
-cost_rows = Table(
-    "cost_rows",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
-    Column("day", Date, nullable=False),
-    *_dimension_columns(),
-    Column("amount_microcents", BigInteger, nullable=False),
-    Column("list_amount_microcents", BigInteger, nullable=False),
-    Column("currency", String(8), nullable=False),
-    Column("requests", BigInteger),
-    Column("sync_run_id", Integer, nullable=False),
-    UniqueConstraint("connection_id", "day", *_DIMENSION_COLUMNS, name="uq_cost_rows_natural_key"),
-)
+
+usage_rows = _grain_table(DAILY, DAILY.usage_table, DAILY.usage_metrics)
+cost_rows = _grain_table(DAILY, DAILY.cost_table, DAILY.cost_metrics)
 
 sync_runs = Table(
     "sync_runs",
@@ -311,23 +295,9 @@ anthropic_users = Table(
 # Rebuilt for a window's days in the same transaction that writes the window (store.rollups), so they
 # can never disagree with the rows they sum. Reports read the smallest table that has every field asked.
 
-ROLLUP_GRAINS: dict[str, tuple[str, ...]] = {
-    "model": ("organization_id", "model"),
-    "workspace": ("organization_id", "workspace_id", "model", "service_tier", "context_window"),
-    # Spend per API key (the overview's top keys, key filters): a key lives in one workspace, so this
-    # grain has about one row per key and day, where the rows have one per key × model × tier × window.
-    "api_key": ("organization_id", "workspace_id", "api_key_id"),
-}
-_USAGE_SUMS = (
-    "uncached_input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-    "requests",
-    "web_search_requests",
-)
-_COST_SUMS = ("amount_microcents", "list_amount_microcents", "requests")
+ROLLUP_GRAINS: dict[str, tuple[str, ...]] = DAILY.rollups
+_USAGE_SUMS = DAILY.usage_metrics
+_COST_SUMS = tuple(m for m in DAILY.cost_metrics if m != "currency")
 
 
 def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:

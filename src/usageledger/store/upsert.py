@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 
-from usageledger.models import DIMENSIONS, USAGE_METRICS, CostRecord, UsageRecord, Window
+from usageledger.models import DAILY, CostRecord, Grain, UsageRecord, Window
 from usageledger.store.bulk import BulkInsert
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
@@ -31,8 +31,6 @@ from usageledger.store.tables import connections
 __all__ = ["RepeatedRowError", "WindowResult", "WindowWriter", "cents_to_microcents"]
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN)
-_COST_METRICS = ("amount_microcents", "list_amount_microcents", "currency", "requests")
-_KEY_COLUMNS = ("connection_id", "day", *DIMENSIONS)
 
 
 def _decimal(value: Decimal | str | int) -> Decimal:
@@ -60,42 +58,69 @@ class WindowResult:
     removed: int
 
 
-def _on_conflict_update(metrics: tuple[str, ...]) -> str:
+def _key_columns(grain: Grain) -> tuple[str, ...]:
+    return ("connection_id", "day", *grain.dimensions)
+
+
+def _on_conflict_update(grain: Grain, metrics: tuple[str, ...]) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
-    return f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates}"
+    return f"ON CONFLICT ({', '.join(_key_columns(grain))}) DO UPDATE SET {updates}"
 
 
-def _delete_sql(table: str, placeholder: str) -> str:
-    return f"DELETE FROM {table} WHERE " + " AND ".join(f"{name} = {placeholder}" for name in _KEY_COLUMNS)
+def _delete_sql(grain: Grain, table: str, placeholder: str) -> str:
+    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(grain))
+    return f"DELETE FROM {table} WHERE {conditions}"
 
 
-def _select_sql(table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+def _select_sql(grain: Grain, table: str, metrics: tuple[str, ...], placeholder: str) -> str:
     return (
-        f"SELECT day, {', '.join(DIMENSIONS)}, {', '.join(metrics)} FROM {table} "
+        f"SELECT day, {', '.join(grain.dimensions)}, {', '.join(metrics)} FROM {table} "
         f"WHERE connection_id = {placeholder} AND day >= {placeholder} AND day < {placeholder}"
     )
 
 
 class _Target:
-    """Per-table state of a window: statements, the rows stored before this run, counters."""
+    """Per-table state of a window: statements, the rows stored before this run, counters.
 
-    __slots__ = ("before", "delete_sql", "insert", "keys", "kind", "matched", "seen", "sums", "written")
+    A row tuple is (connection, day, dimensions…, metrics…, sync run): `key` and `numbers` slice it.
+    """
+
+    __slots__ = (
+        "before",
+        "delete_sql",
+        "insert",
+        "key",
+        "keys",
+        "kind",
+        "matched",
+        "numbers",
+        "seen",
+        "sums",
+        "written",
+    )
 
     def __init__(
         self,
         conn: Connection,
+        grain: Grain,
         kind: str,
-        table: str,
-        metrics: tuple[str, ...],
         placeholder: str,
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
-        columns = (*_KEY_COLUMNS, *metrics, "sync_run_id")
-        self.sums = RollupSums(kind, columns)
+        table, metrics = (
+            (grain.usage_table, grain.usage_metrics)
+            if kind == "usage"
+            else (grain.cost_table, grain.cost_metrics)
+        )
+        columns = (*_key_columns(grain), *metrics, "sync_run_id")
+        width = 2 + len(grain.dimensions)
+        self.key = slice(1, width)  # day and dimensions
+        self.numbers = slice(width, -1)  # metrics
+        self.sums = RollupSums(grain, kind, columns) if grain.rollups else None
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
-        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(metrics) if before else "")
-        self.delete_sql = _delete_sql(table, placeholder)
+        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(grain, metrics) if before else "")
+        self.delete_sql = _delete_sql(grain, table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
         self.seen = False
@@ -112,7 +137,9 @@ class WindowWriter:
     sync lock guarantees nobody else writes the window meanwhile.
     """
 
-    def __init__(self, conn: Connection, connection_id: int, run_id: int, window: Window) -> None:
+    def __init__(
+        self, conn: Connection, connection_id: int, run_id: int, window: Window, grain: Grain = DAILY
+    ) -> None:
         self._conn = conn
         self._connection_id = connection_id
         self._run_id = run_id
@@ -121,21 +148,20 @@ class WindowWriter:
         self._day_cache: dict[dt.date, Any] = {}
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        self._width = 1 + len(grain.dimensions)  # day and dimensions, the natural key within a connection
         self._usage = _Target(
             conn,
+            grain,
             "usage",
-            "usage_rows",
-            USAGE_METRICS,
             placeholder,
-            self._load(_select_sql("usage_rows", USAGE_METRICS, placeholder)),
+            self._load(_select_sql(grain, grain.usage_table, grain.usage_metrics, placeholder)),
         )
         self._cost = _Target(
             conn,
+            grain,
             "cost",
-            "cost_rows",
-            _COST_METRICS,
             placeholder,
-            self._load(_select_sql("cost_rows", _COST_METRICS, placeholder)),
+            self._load(_select_sql(grain, grain.cost_table, grain.cost_metrics, placeholder)),
         )
 
     def _day_value(self, day: dt.date) -> Any:
@@ -148,7 +174,7 @@ class WindowWriter:
     def _load(self, sql: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         """Natural key (day, dimensions) → numbers of the rows stored before this run."""
         params = (self._connection_id, self._day_value(self._window.start), self._day_value(self._window.end))
-        width = 1 + len(DIMENSIONS)
+        width = self._width
         result = self._conn.exec_driver_sql(sql, params)
         try:
             raw = result.cursor.fetchall() if result.cursor is not None else []
@@ -159,29 +185,8 @@ class WindowWriter:
     def write_usage(self, records: Iterable[UsageRecord]) -> int:
         """Upsert one page of usage records; returns how many were written."""
         cid, run, day_value = self._connection_id, self._run_id, self._day_value
-        rows = [
-            (
-                cid,
-                day_value(r.day),
-                (d := r.dims).organization_id or "",
-                d.workspace_id or "",
-                d.api_key_id or "",
-                d.model or "",
-                d.service_tier or "",
-                d.context_window or "",
-                d.inference_geo or "",
-                d.speed or "",
-                r.uncached_input_tokens,
-                r.output_tokens,
-                r.cache_read_input_tokens,
-                r.cache_creation_5m_input_tokens,
-                r.cache_creation_1h_input_tokens,
-                r.requests,
-                r.web_search_requests,
-                run,
-            )
-            for r in records
-        ]
+        # A record is (day, dimensions, metrics in the order of the grain's usage metrics).
+        rows = [(cid, day_value(r[0]), *(v or "" for v in r[1]), *r[2:], run) for r in records]
         self._send(rows, self._usage)
         return len(rows)
 
@@ -192,14 +197,7 @@ class WindowWriter:
             (
                 cid,
                 day_value(r.day),
-                (d := r.dims).organization_id or "",
-                d.workspace_id or "",
-                d.api_key_id or "",
-                d.model or "",
-                d.service_tier or "",
-                d.context_window or "",
-                d.inference_geo or "",
-                d.speed or "",
+                *(v or "" for v in r.dims),
                 round(r.amount_cents.scaleb(6, exact)),
                 round(r.list_amount_cents.scaleb(6, exact)),
                 r.currency,
@@ -216,12 +214,14 @@ class WindowWriter:
         if not rows:
             return 0
         target.written += len(rows)
-        target.sums.add(rows)  # every row, unchanged ones too: the rollups are rebuilt from them
+        if target.sums is not None:
+            target.sums.add(rows)  # every row, unchanged ones too: the rollups are rebuilt from them
         keys = target.keys
         if keys is not None:  # rows were stored before: skip unchanged rows, count revised ones
             before, changed, revised = target.before, [], 0
+            key_of, numbers_of = target.key, target.numbers
             for row in rows:
-                key = row[1:10]
+                key = row[key_of]
                 if key in keys:
                     raise RepeatedRowError(target.kind)
                 keys.add(key)
@@ -230,7 +230,7 @@ class WindowWriter:
                     changed.append(row)
                     continue
                 target.matched += 1
-                if old != row[10:-1]:
+                if old != row[numbers_of]:
                     revised += 1
                     changed.append(row)
             self._revised += revised
@@ -267,7 +267,7 @@ class WindowWriter:
             )
         )
         for target in (self._usage, self._cost):
-            if target.seen:
+            if target.seen and target.sums is not None:
                 target.sums.replace_window(
                     self._conn, self._connection_id, self._window.start, self._window.end
                 )

@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import Connection
 
+from usageledger.models import DAILY
 from usageledger.reports import daily_series, query_cost, query_usage, status_report
 from usageledger.store import get_connection, list_events, list_sync_runs, lock_is_held
 from usageledger.web.charts import render_stacked_bars
@@ -76,15 +77,13 @@ class TableColumn:
 _GROUP_COLUMNS: dict[str, TableColumn] = {
     "date": TableColumn("date", "Date", "date"),
     "month": TableColumn("month", "Month", "month"),
-    "organization": TableColumn("organization_id", "Organization", "organization", name_key="organization_name",
-                                filter="organization"),
-    "workspace": TableColumn("workspace_id", "Workspace", "workspace", name_key="workspace_name",
-                             filter="workspace"),
-    "api_key": TableColumn("api_key_id", "API key", "api_key", name_key="api_key_name", filter="api_key"),
-    "model": TableColumn("model", "Model", "model", filter="model"),
-    "service_tier": TableColumn("service_tier", "Service tier", "service_tier", filter="service_tier"),
-    "context_window": TableColumn("context_window", "Context window", "context_window", filter="context_window"),
-}  # fmt: skip
+    **{
+        f.name: TableColumn(
+            f.column, f.label, f.name, name_key=f"{f.name}_name" if f.named else None, filter=f.name
+        )
+        for f in DAILY.fields
+    },
+}
 _COST_COLUMNS = (
     TableColumn("amount_usd", "Cost", "amount_usd", numeric=True, format="money"),
     TableColumn("cost_share", "% of total", "amount_usd", numeric=True, format="share"),
