@@ -136,11 +136,14 @@ def test_since_until_refetches_a_range(cli, fake, connected):
 
 
 def test_usage_json_shape_and_month_grouping(cli, fake, connected):
-    """--group-by month,model gives YYYY-MM months and integer metrics whose sum equals the truth."""
+    """--group-by month,model gives YYYY-MM months, integer metrics whose sum equals the truth, and cost."""
     rows = cli("usage", "--group-by", "month,model", "--format", "json").json()
     assert rows and set(rows[0]) == {
         "month",
         "model",
+        "amount_usd",
+        "list_amount_usd",
+        "cost_share",
         "input_tokens",
         "output_tokens",
         "cache_read_input_tokens",

@@ -225,7 +225,7 @@ def test_member_sees_a_clear_403(page, app, engine, accounts, acme_connection):
     page.fill("input[name=email]", accounts["acme_member"].email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/settings/integrations")
+    page.wait_for_url("**/overview")
     page.goto(f"/settings/integrations/connections/{acme_connection}")
     assert page.locator("#sync-now").count() == 0
     response = page.goto("/settings/integrations/anthropic/connect")

@@ -65,8 +65,8 @@ def test_changing_your_password_ends_your_other_sessions(app, admin, accounts, l
     changed = admin.post("/settings/password", data={"csrf_token": _csrf(admin, "/settings/password"),
                          "current_password": PASSWORD, "new_password": NEW_PASSWORD,
                          "new_password_confirm": NEW_PASSWORD})  # fmt: skip
-    assert changed.status_code == 303 and changed.headers["location"] == HOME
-    assert "signed out everywhere else" in admin.get(HOME).text and _signed_in(admin)
+    assert changed.status_code == 303 and changed.headers["location"] == "/overview"
+    assert "signed out everywhere else" in admin.get("/overview").text and _signed_in(admin)
     assert not _signed_in(other)
     replay = _browser(app)
     replay.cookies.set(SESSION_COOKIE, before)
