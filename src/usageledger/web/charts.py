@@ -147,7 +147,7 @@ SERIES_PALETTE: tuple[str, ...] = (
     "#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77", "#cc6677", "#882255", "#aa4499",
 )  # fmt: skip
 OTHER_COLOUR = "#bbbbbb"
-_CHART_SIZES = {"wide": (960, 300, 8), "narrow": (390, 300, 4)}  # width, height, most axis labels
+_CHART_SIZES = {"wide": (960, 300, 8), "narrow": (330, 300, 4)}  # width, height, most axis labels
 
 
 def series_colour(key: str) -> str:
@@ -298,9 +298,10 @@ def _hidden_table(data: ChartData, title: str) -> str:
         )
     period = "Month" if data.bucket == "month" else "Day"
     return (
-        f'<table class="visually-hidden" id="chart-table"><caption>{escape(title)}</caption><thead><tr>'
+        # wrapped: a table grows to its content whatever its own width, so the clipping box is a div
+        f'<div class="visually-hidden"><table id="chart-table"><caption>{escape(title)}</caption><thead><tr>'
         f'<th scope="col">{period}</th>{head}<th scope="col">Total</th><th scope="col">Status</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

@@ -16,6 +16,7 @@ from usageledger.reports import FILTER_FIELDS, UsageQuery
 from usageledger.reports.periods import CUSTOM_PERIOD, resolve_period
 
 __all__ = [
+    "ALL_STORED",
     "DEFAULT_GROUP_BY",
     "FILTER_FIELDS",
     "PageUsageParams",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 DEFAULT_GROUP_BY: tuple[str, ...] = ("date", "model")
+ALL_STORED = "all"  # the period "every stored day": no range at all
 MAX_LIMIT = 10_000
 MAX_ID = 2**31 - 1
 
@@ -126,8 +128,8 @@ PeriodQuery = Annotated[
     str | None,
     Query(
         max_length=20,
-        description="A named period: this-month, last-month, 7d, 30d, 90d, ytd, or a month as YYYY-MM "
-        "(UTC). Leave it out, or send `custom`, to use since/until.",
+        description="A named period: this-month, last-month, 7d, 30d, 90d, ytd, a month as YYYY-MM (UTC), "
+        "or `all` (every stored day). Leave it out, or send `custom`, to use since/until.",
     ),
 ]
 
@@ -191,10 +193,12 @@ def _days(
 ) -> tuple[str | None, dt.date | None, dt.date | None]:
     """The named period (if any) and the inclusive days to query; a problem drops the range.
 
-    A named period decides the days and `since`/`until` are ignored (the page's form sends both);
-    `custom`, or no period, takes `since`/`until` as given, either of them open.
+    A named period decides the days and `since`/`until` are ignored (the page's form sends both), as
+    does `all`; `custom`, or no period, takes `since`/`until` as given, either of them open.
     """
     named = (period or "").strip().lower()
+    if named == ALL_STORED:
+        return ALL_STORED, None, None
     if named and named != CUSTOM_PERIOD:
         try:
             resolved = resolve_period(named, None, None, today=_today())
@@ -239,7 +243,7 @@ class PageUsageParams:
     """
 
     params: UsageParams
-    period: str  # what the period select shows: "" (all stored days), a preset key, a month, or "custom"
+    period: str  # what the period select shows: "all", a preset key, a month, or "custom"
     since_text: str
     until_text: str
     problems: dict[str, str]
@@ -272,9 +276,10 @@ def _page_usage_params(
     elif since or until or (period or "").strip().lower() == CUSTOM_PERIOD:
         shown = CUSTOM_PERIOD
     else:
-        shown = ""  # all stored days (an unknown period, explained beside the field, falls back to it)
+        shown = ALL_STORED  # also what an unknown period (explained beside the field) falls back to
     params = UsageParams(period=named, since=first, until=last, group_by=shape.group_by,
                          filters=shape.filters, sort=shape.sort, desc=shape.desc)  # fmt: skip
+    # A named period shows its days (a start for a custom range); typed days are kept as typed.
     since_text = (since or "").strip() if not named else (first.isoformat() if first else "")
     until_text = (until or "").strip() if not named else (last.isoformat() if last else "")
     return PageUsageParams(params, shown, since_text, until_text, problems)
