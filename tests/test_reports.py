@@ -26,7 +26,6 @@ from usageledger.models import (  # noqa: E402
 )
 from usageledger.reports import (  # noqa: E402
     UsageQuery,
-    daily_series,
     query_cost,
     query_usage,
     status_report,
@@ -276,19 +275,6 @@ def test_cost_report_is_exact_decimal_dollars(engine: Engine, stored: int) -> No
         },
     ]
     assert report.totals.as_json() == {"amount_usd": "1.12500002", "list_amount_usd": "2.25000003"}
-
-
-def test_daily_series_fills_every_day_per_model(engine: Engine, stored: int) -> None:
-    """{model: [(day, value)]} over the whole range, zeros where a model had no usage."""
-    with engine.connect() as conn:
-        series = daily_series(conn, UsageQuery(connection_id=stored), "input_tokens")
-        dollars = daily_series(conn, UsageQuery(connection_id=stored, since=FEB1, until=FEB2), "amount_usd")
-    assert series == {
-        "(no model)": [(JAN31, 0), (FEB1, 0), (FEB2, 50)],
-        "claude-a": [(JAN31, 10), (FEB1, 20), (FEB2, 0)],
-        "claude-b": [(JAN31, 0), (FEB1, 30), (FEB2, 40)],
-    }
-    assert dollars["claude-a"] == [(FEB1, Decimal("0.125")), (FEB2, Decimal(0))]
 
 
 def test_status_report_shows_what_status_json_needs(engine: Engine, stored: int) -> None:

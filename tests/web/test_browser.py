@@ -140,7 +140,8 @@ def test_the_whole_admin_journey(page, app, engine, fake, settings):
 
     # filter and group the table
     model = page.locator("#usage-table tbody tr td:nth-child(2) a").first.inner_text()
-    page.fill("input[name=model]", model)
+    page.click("#pick-model summary")  # the model filter is a pick list of the stored models
+    page.check(f"#pick-model input[value='{model}']")
     page.check("input[name=group_by][value=workspace]")
     page.select_option("select[name=metric]", "amount_usd")
     page.click("#usage-filters button[type=submit]")

@@ -1,9 +1,16 @@
 """One read model for every rendering: CLI tables, web pages, the JSON API and exports."""
 
 from .forecast import FORECAST_METHOD, Forecast, plan_change, plan_forecast
-from .overview import Overview, build_overview, provisional_from
+from .overview import Overview, build_overview
 from .overview_json import overview_json
-from .periods import CUSTOM_PERIOD, PERIOD_PRESETS, Period, comparable_previous, resolve_period
+from .periods import (
+    CUSTOM_PERIOD,
+    PERIOD_PRESETS,
+    Period,
+    comparable_previous,
+    first_provisional_day,
+    resolve_period,
+)
 from .status import ConnectionStatus, status_report
 from .usage import (
     COST_METRICS,
@@ -15,7 +22,6 @@ from .usage import (
     UsageQuery,
     UsageReport,
     UsageRow,
-    daily_series,
     iter_usage,
     query_cost,
     query_usage,
@@ -34,7 +40,7 @@ __all__ = [
     "overview_json",
     "plan_change",
     "plan_forecast",
-    "provisional_from",
+    "first_provisional_day",
     "resolve_period",
     "FILTER_FIELDS",
     "USAGE_METRICS_JSON",
@@ -45,7 +51,6 @@ __all__ = [
     "UsageQuery",
     "UsageReport",
     "UsageRow",
-    "daily_series",
     "iter_usage",
     "query_cost",
     "query_usage",

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from usageledger.errors import UsageError
 from usageledger.reports.forecast import Forecast, plan_change, plan_forecast
 from usageledger.reports.list_prices import LIST_PRICES_AS_OF, LIST_PRICES_SOURCE, list_price
-from usageledger.reports.periods import Period, comparable_previous, resolve_period
+from usageledger.reports.periods import Period, comparable_previous, first_provisional_day, resolve_period
 from usageledger.reports.status import ConnectionStatus, status_report
 from usageledger.reports.usage import USD_DECIMALS, CostRow, UsageQuery, query_cost, query_usage
 
@@ -34,7 +34,6 @@ __all__ = [
     "TopEntry",
     "TopTable",
     "build_overview",
-    "provisional_from",
 ]
 
 TOP_N = 5
@@ -144,11 +143,6 @@ class Overview:
     @property
     def organization_name(self) -> str | None:
         return next((o.name for o in self.organizations if o.id == self.organization), None)
-
-
-def provisional_from(today: dt.date, lookback_days: int) -> dt.date:
-    """The first day a sync still re-fetches: today and the `lookback_days - 1` days before it."""
-    return today - dt.timedelta(days=max(lookback_days - 1, 0))
 
 
 def _share(amount: Decimal, total: Decimal) -> Decimal:
@@ -298,7 +292,7 @@ def build_overview(
     list_daily = {row.date: row.list_amount_usd for row in by_day.rows if row.date is not None}
     scoped = [s for s in statuses if organization is None or s.connection.organization_id == organization]
     first_days = [s.connection.first_day for s in scoped if s.connection.first_day is not None]
-    first_provisional = provisional_from(today, lookback_days)
+    first_provisional = first_provisional_day(today, lookback_days)
     base = UsageQuery(tenant_id=tenant_id, since=period.start, until=period.last_day, filters=filters)
     top = [_top_table(conn, base, dim, title, orgs) for dim, title in _TOP_DIMENSIONS]
     if len(orgs) > 1 and organization is None:

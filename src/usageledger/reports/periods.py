@@ -18,6 +18,7 @@ __all__ = [
     "PERIOD_PRESETS",
     "Period",
     "comparable_previous",
+    "first_provisional_day",
     "month_period",
     "resolve_period",
 ]
@@ -140,3 +141,9 @@ def comparable_previous(period: Period) -> Period:
         return Period("previous", "Same days last month", previous_start, end)
     start = period.start - dt.timedelta(days=period.days)
     return Period("previous", "Previous period", start, period.start)
+
+
+def first_provisional_day(today: dt.date, lookback_days: int) -> dt.date:
+    """From this day on, figures may still change: each sync re-fetches today and the `lookback_days - 1`
+    days before it, because Anthropic revises recent days. Pages and the API mark these days provisional."""
+    return today - dt.timedelta(days=max(lookback_days - 1, 0))

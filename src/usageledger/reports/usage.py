@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -57,7 +56,6 @@ __all__ = [
     "UsageQuery",
     "UsageReport",
     "UsageRow",
-    "daily_series",
     "iter_usage",
     "query_cost",
     "query_usage",
@@ -390,40 +388,3 @@ def _usage_chunks(
             UsageRow(**_grouped_values(q, row, names), **_usage_values(row, row.get("_cost_total")))
             for row in rows
         ]
-
-
-def daily_series(
-    conn: Connection, q: UsageQuery, metric: str
-) -> dict[str, list[tuple[dt.date, int | Decimal]]]:
-    """{model: [(day, value)]} for a chart, every day of the range present (zero where nothing was used).
-
-    `metric` is a usage metric (`input_tokens`, …) or a cost one (`amount_usd`, `list_amount_usd`).
-    Rows without a model are keyed "(no model)".
-    """
-    if metric in COST_METRICS:
-        table = table_for("cost", _columns_of(q, "model"))
-        metrics = _cost_metric_exprs(table)
-    elif metric in USAGE_METRICS_JSON or metric == "web_search_requests":
-        table = table_for("usage", _columns_of(q, "model"))
-        metrics = _usage_metric_exprs(table)
-    else:
-        raise UsageError(
-            f"No metric {metric!r}; choose from {', '.join((*USAGE_METRICS_JSON, *COST_METRICS))}."
-        )
-    query = (
-        select(table.c.day, table.c.model, metrics[metric].label("value"))
-        .where(*_where(conn, table, q))
-        .group_by(table.c.day, table.c.model)
-        .order_by(table.c.day, table.c.model)
-    )
-    found: dict[str, dict[dt.date, Any]] = {}
-    for row in conn.execute(query):
-        value = usd_from_microcents(row.value) if metric in COST_METRICS else int(row.value or 0)
-        found.setdefault(row.model or "(no model)", {})[row.day] = value
-    if not found:
-        return {}
-    first = q.since or min(min(days) for days in found.values())
-    last = q.until or max(max(days) for days in found.values())
-    zero: int | Decimal = Decimal(0) if metric in COST_METRICS else 0
-    span = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    return {model: [(day, days.get(day, zero)) for day in span] for model, days in sorted(found.items())}

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from usageledger.errors import ScrubPendingError, UsageLedgerError
+from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.store import get_connection
 from usageledger.sync import connect_anthropic, disconnect
 from usageledger.web.deps import AdminUser, CsrfForm, PageUser, ServicesDep
 from usageledger.web.exports import csv_response, open_usage_csv
-from usageledger.web.params import FILTER_FIELDS, PathId, UsageParamsDep
+from usageledger.web.params import FILTER_FIELDS, PageUsageParamsDep, PathId, UsageParamsDep
 from usageledger.web.providers import provider_named
 from usageledger.web.templating import flash, render
 from usageledger.web.views import (
     CHART_METRICS,
+    DEFAULT_CHART_METRIC,
     EVENT_KINDS,
     build_detail,
     integration_cards,
@@ -83,19 +86,22 @@ def detail(
     connection_id: PathId,
     services: ServicesDep,
     user: PageUser,
-    params: UsageParamsDep,
-    metric: Annotated[str, Query()] = "input_tokens",
+    form: PageUsageParamsDep,
+    metric: Annotated[str, Query(max_length=64)] = DEFAULT_CHART_METRIC,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    metric = metric if metric in CHART_METRICS else "input_tokens"
+    """The connection's state and spend, then its usage; a bad filter is explained beside it (400), never an error page."""
+    metric = metric if metric in CHART_METRICS else DEFAULT_CHART_METRIC
     with services.engine.connect() as conn:
         view = build_detail(
             conn,
             tenant_id=user.tenant_id,
             connection_id=connection_id,
-            params=params,
+            form=form,
             metric=metric,
             page=page,
+            today=dt.datetime.now(dt.UTC).date(),
+            lookback_days=services.settings.lookback_days,
         )
     running = services.syncs.is_running(connection_id) or (
         view.sync_alive and view.latest_run is not None and view.latest_run.status == "running"
@@ -103,11 +109,13 @@ def detail(
     return render(
         request,
         "connection.html",
+        400 if view.problems else 200,
         title=view.connection.name,
         view=view,
         running=running,
         metrics=CHART_METRICS,
         filter_fields=FILTER_FIELDS,
+        presets=PERIOD_PRESETS,
     )
 
 

@@ -13,14 +13,24 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from usageledger.models import DAILY
-from usageledger.reports import daily_series, query_cost, query_usage, status_report
+from usageledger.reports import query_cost, query_usage, status_report
+from usageledger.reports.choices import Choice, list_choices, stored_values
+from usageledger.reports.periods import first_provisional_day
+from usageledger.reports.series import (
+    ChartData,
+    plan_bucket,
+    query_series,
+    series_dimensions,
+)
+from usageledger.reports.spend import ConnectionSpend, connection_spend
 from usageledger.store import get_connection, list_events, list_sync_runs, lock_is_held
-from usageledger.web.charts import render_stacked_bars
-from usageledger.web.params import UsageParams
+from usageledger.web.charts import render_series_chart
+from usageledger.web.params import PageUsageParams, UsageParams
 from usageledger.web.providers import PROVIDERS, Provider
 
 __all__ = [
     "CHART_METRICS",
+    "DEFAULT_CHART_METRIC",
     "EVENT_KINDS",
     "DetailView",
     "IntegrationCard",
@@ -33,15 +43,16 @@ __all__ = [
     "usage_columns",
 ]
 
-# The chart's metric switch: reports metric -> label.
+# The chart's metric switch: reports metric -> label. Cost first: it is the default.
 CHART_METRICS: dict[str, str] = {
+    "amount_usd": "Cost (USD)",
     "input_tokens": "Input tokens (uncached)",
     "output_tokens": "Output tokens",
     "cache_read_input_tokens": "Cache read tokens",
     "cache_creation_input_tokens": "Cache write tokens",
     "requests": "Requests",
-    "amount_usd": "Cost (USD)",
 }
+DEFAULT_CHART_METRIC = "amount_usd"
 EVENT_KINDS: tuple[str, ...] = (
     "credential",
     "scope",
@@ -175,35 +186,79 @@ class DetailView:
     state: str  # the stored state, but `error` when a sync's process stopped mid-way
     sync_alive: bool  # someone holds the sync lease and is alive
     latest_run: Any | None
-    events: list[Any]
+    events: list[Any]  # the latest few, newest first (the full log is its own page)
+    spend: ConnectionSpend
     rows: list[dict[str, Any]]
     columns: list[TableColumn]
     totals: dict[str, Any]
     total_rows: int
     cost_total: Any
     chart: Markup
+    chart_data: ChartData
     metric: str
-    params: UsageParams
+    form: PageUsageParams  # the form as typed, and what was wrong with it
+    params: UsageParams  # the query that ran
+    choices: dict[str, list[Choice]]
+    first_provisional: dt.date
     page: int
     pages: int
     trouble: Trouble
 
+    @property
+    def problems(self) -> dict[str, str]:
+        return self.form.problems
+
+
+def _chart_title(metric: str, data: ChartData) -> str:
+    per = "month" if data.bucket == "month" else "day"
+    split = ", ".join(d.replace("_", " ") for d in data.dimensions)
+    return f"{CHART_METRICS[metric]} per {per}" + (f", by {split}" if split else "")
+
+
+def _checked_sort(form: PageUsageParams) -> tuple[UsageParams, PageUsageParams]:
+    """A sort the table cannot do is dropped and explained beside the field, like any other bad filter."""
+    params = form.params
+    if params.sort is None or params.sort in {c.sort for c in usage_columns(params.group_by)}:
+        return params, form
+    problems = {**form.problems, "sort": f"The table cannot be sorted by {params.sort!r}; pick a column."}
+    params = params.replaced(sort=None, desc=False)
+    return params, PageUsageParams(params, form.period, form.since_text, form.until_text, problems)
+
 
 def build_detail(
-    conn: Connection, *, tenant_id: int, connection_id: int, params: UsageParams, metric: str, page: int
+    conn: Connection,
+    *,
+    tenant_id: int,
+    connection_id: int,
+    form: PageUsageParams,
+    metric: str,
+    page: int,
+    today: dt.date,
+    lookback_days: int,
 ) -> DetailView:
     connection = get_connection(conn, connection_id, tenant_id)
+    params, form = _checked_sort(form)
     sync_alive = lock_is_held(connection.lock_owner, connection.lock_expires_at, dt.datetime.now(dt.UTC))
     state = "error" if connection.state == "syncing" and not sync_alive else connection.state
     runs = list_sync_runs(conn, connection_id, 1)
     events = list_events(conn, tenant_id=tenant_id, connection_id=connection_id, limit=10)
-    scoped = UsageParams(**{**params.__dict__, "connection_id": connection_id, "limit": PAGE_SIZE,
-                            "offset": (page - 1) * PAGE_SIZE})  # fmt: skip
+    scoped = params.replaced(connection_id=connection_id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     usage = query_usage(conn, scoped.to_query(tenant_id))
-    chart_query = scoped.to_query(tenant_id, group_by=(), limit=None, offset=0, sort=None, desc=False)
-    series = daily_series(conn, chart_query, metric)
-    chart = render_stacked_bars(series, title=f"{CHART_METRICS[metric]} per day, by model",
-                                money=metric == "amount_usd")  # fmt: skip
+    first_provisional = first_provisional_day(today, lookback_days)
+    range_query = scoped.to_query(tenant_id)
+    first, last = params.since or connection.first_day or today, params.until or connection.last_day or today
+    chart_data = query_series(
+        conn,
+        range_query,
+        metric=metric,
+        dimensions=series_dimensions(params.group_by),
+        bucket=plan_bucket(params.group_by, first, last),
+        first_provisional=first_provisional,
+    )
+    dimensions = chart_data.dimensions
+    # Colours are planned over every value the workspace has stored, so a model keeps its colour everywhere.
+    known = [*stored_values(conn, dimensions[0], tenant_id=tenant_id), ""] if len(dimensions) == 1 else []
+    chart = render_series_chart(chart_data, title=_chart_title(metric, chart_data), known_keys=known)
     problems = [e for e in events if e.kind in _PROBLEM_KINDS]
     no_rows = usage.total_rows == 0 and connection.last_sync_succeeded_at is not None
     trouble = Trouble(
@@ -216,15 +271,20 @@ def build_detail(
         state=state,
         sync_alive=sync_alive,
         latest_run=runs[0] if runs else None,
-        events=events,
+        events=events[:5],
+        spend=connection_spend(conn, tenant_id=tenant_id, connection_id=connection_id, today=today),
         rows=[_row_values(r) for r in usage.rows],
         columns=usage_columns(params.group_by),
         totals=usage.totals.as_values(),
         total_rows=usage.total_rows,
         cost_total=usage.totals.amount_usd,
         chart=chart,
+        chart_data=chart_data,
         metric=metric,
+        form=form,
         params=params,
+        choices=list_choices(conn, tenant_id=tenant_id, connection_id=connection_id),
+        first_provisional=first_provisional,
         page=page,
         pages=max(1, -(-usage.total_rows // PAGE_SIZE)),
         trouble=trouble,

@@ -18,7 +18,7 @@ from usageledger.errors import UsageError
 from usageledger.reports import CUSTOM_PERIOD, Overview, Period, build_overview, resolve_period
 from usageledger.reports.overview import OrganizationOption
 from usageledger.store import list_connections
-from usageledger.web.charts import CostDay, render_cost_chart
+from usageledger.web.chart_cost import CostDay, render_cost_chart
 
 __all__ = ["OverviewForm", "cost_chart", "organization_options", "read_overview", "resolve_form", "utc_today"]
 
