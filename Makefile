@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_login.py
 	$(BIN)/python bench/bench_cli.py
+	$(BIN)/python bench/bench_overview.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
