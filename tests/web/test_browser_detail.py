@@ -22,7 +22,7 @@ def _sign_in(page, email: str) -> None:  # noqa: F811
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/settings/integrations")
+    page.wait_for_url("**/overview")
 
 
 @pytest.fixture

@@ -187,6 +187,8 @@ def test_pick_lists_hold_exactly_the_stored_values_of_this_workspace(admin, outs
     values never show."""
     with engine.begin() as conn:  # Globex's data uses a model nobody else has
         for table in (usage_rows, cost_rows, *usage_rollups.values(), *cost_rollups.values()):
+            if "model" not in table.c:  # the per-key rollup has no model
+                continue
             conn.execute(update(table).where(table.c.connection_id == globex_connection,
                                              table.c.model == "claude-sonnet-4-5").values(model="globex-only-model"))  # fmt: skip
     _, page, text = _detail(admin, acme_connection)
