@@ -156,3 +156,15 @@ def test_tables_mixing_organizations_have_an_organization_column(cli, connected,
 def test_first_key_was_the_first_organization(fake):
     """The fixture's first organization is the one FAKE_ADMIN_KEY reaches (the tests above rely on it)."""
     assert fake.keys.get(FAKE_ADMIN_KEY) == "admin" and fake.organization.name == "Acme Fake Robotics"
+
+
+def test_tables_say_which_days_are_provisional(cli, connected, terminal_80):
+    """A range that reaches the re-fetched days says from which day figures may still change; a past one does not."""
+    today = dt.datetime.now(dt.UTC).date()
+    first = today - dt.timedelta(days=2)  # the default lookback of 3 days: today and the 2 before it
+    recent = cli("cost", "--period", "7d")
+    assert recent.exit_code == 0, recent.err
+    assert f"Days from {first} on are provisional" in recent.out
+    settled = cli("cost", "--until", str(today - dt.timedelta(days=10)))
+    assert settled.exit_code == 0, settled.err
+    assert "provisional" not in settled.out

@@ -114,7 +114,8 @@ def _render_report(
             add_share_of_total(records, report.totals.as_json().get("amount_usd"))
         render_records(records, fmt, columns=chosen)
         return
-    print_report(kind, report, fields, columns=columns, days=(first, last))
+    provisional = reports.first_provisional_day(dt.datetime.now(dt.UTC).date(), actx.settings.lookback_days)
+    print_report(kind, report, fields, columns=columns, days=(first, last), provisional_from=provisional)
 
 
 def _available_columns(report: Any, fields: tuple[str, ...], *, names: bool) -> list[str]:
@@ -131,8 +132,11 @@ def print_report(
     *,
     columns: str | None = None,
     days: tuple[dt.date | None, dt.date | None] = (None, None),
+    provisional_from: dt.date | None = None,
 ) -> None:
-    """A usage or cost report as a table with a totals row: `columns`, or as many as fit the terminal."""
+    """A usage or cost report as a table with a totals row: `columns`, or as many as fit the terminal.
+
+    When the range reaches `provisional_from`, a line under the table says those days may still change."""
     keys = _available_columns(report, fields, names=True)
     chosen = parse_columns(columns, keys) if columns is not None else None
     if not report.rows:
@@ -157,6 +161,13 @@ def print_report(
     hidden = [k for k in keys if k not in shown and k in totals]
     if hidden:  # wrapped at the terminal's width, unlike the soft-wrapped messages
         console.print(f"More columns with --columns: {', '.join(hidden)}.", soft_wrap=False, highlight=False)
+    if provisional_from is not None and (last is None or last >= provisional_from):
+        console.print(
+            f"Days from {provisional_from} on are provisional: each sync fetches them again, because "
+            "Anthropic may still revise them.",
+            soft_wrap=False,
+            highlight=False,
+        )
 
 
 @app.command()
