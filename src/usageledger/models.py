@@ -89,7 +89,8 @@ class Grain:
     usage_table: str
     cost_table: str
     fields: tuple[GroupField, ...] = ()  # what users group and filter by, in the order offered
-    rollups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> dimensions summed to
+    # name -> dimensions summed to, smallest first (rows a day): reports read the first that holds a query
+    rollups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     usage_metrics: tuple[str, ...] = USAGE_METRICS
     cost_metrics: tuple[str, ...] = COST_METRICS
 

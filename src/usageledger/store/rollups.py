@@ -130,7 +130,7 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
     """The smallest usage/cost table holding every column named (the base rows when no rollup does)."""
     needed = set(columns)
     rollups = usage_rollups if kind == "usage" else cost_rollups
-    for name in sorted(DAILY.rollups, key=lambda rollup: len(DAILY.rollups[rollup])):  # smallest first
+    for name in DAILY.rollups:  # declared smallest first (rows a day), so the first that holds them wins
         if needed <= set(rollups[name].columns.keys()):
             return rollups[name]
     return usage_rows if kind == "usage" else cost_rows
