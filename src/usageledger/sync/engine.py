@@ -183,6 +183,7 @@ def _sync_windows(
 
     days_total = sum(w.days for w in windows)
     days_done = usage_rows = cost_rows = revised = 0
+    pages = {"daily": 0, "actor": 0}  # report pages per grain, set against their minimum by the benchmark
     refreshed_at: dt.datetime | None = None
     if progress:
         progress(0, days_total)
@@ -208,6 +209,9 @@ def _sync_windows(
                 cost_sum = Decimal(0)
                 try:
                     for item in itertools.chain((first,), fetched):
+                        if item.totals is None:
+                            daily_page = item.usage is not None or item.cost is not None
+                            pages["daily" if daily_page else "actor"] += 1
                         if item.usage is not None:
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)
@@ -313,6 +317,7 @@ def _sync_windows(
                 "revised": revised,
                 "api_calls": client.calls,
                 "seconds": round(seconds, 3),
+                "pages": pages,
             },
         )
     return SyncSummary(
