@@ -203,7 +203,7 @@ def _sync_windows(
                 permit.claim(conn)
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 # The second grain writes in the same transaction: a window commits both or neither.
-                actors = ActorWindow(conn, connection_id, run_id, window)
+                actors = ActorWindow(conn, connection_id, run_id, window) if has_actors else None
                 daily = DayTotals()
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
@@ -223,15 +223,15 @@ def _sync_windows(
                             writer.write_cost(cost_records)
                             cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
                             daily.add_cost(cost_records)
-                        elif item.actor_usage is not None:
+                        elif item.actor_usage is not None and actors is not None:
                             actors.write_usage(item.actor_usage)
-                        elif item.actor_cost is not None:
+                        elif item.actor_cost is not None and actors is not None:
                             actors.write_cost(item.actor_cost)
                         else:
                             assert item.totals is not None and item.window == window
                             expected_usage, expected_cost = item.totals
                             break
-                    if has_actors:
+                    if actors is not None:
                         actors.finish()  # the summed null-actor rows, who each actor is
                 except store.RepeatedRowError as exc:
                     # An exhaustive report never lists a group twice: a cursor led back to an earlier page.
@@ -241,7 +241,7 @@ def _sync_windows(
                         "page. Nothing from this window was stored; the next sync fetches it again."
                     ) from None
                 result = writer.finish()
-                if has_actors:
+                if actors is not None:
                     check_grains(conn, connection, window, daily, actors.totals)
                 _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
                 if result.revised or result.removed:
