@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import resource
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization
+from usageledger.fake.catalog import ACTOR_AT
 from usageledger.models import CostRecord, UsageRecord
 from usageledger.sync import earliest_allowed_day, plan_windows
 
@@ -51,8 +53,17 @@ def _pages(records: Iterable[UsageRecord | CostRecord]) -> int:
     return max(1, math.ceil(len(groups) / 1000))
 
 
-def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int]:
-    """(data calls, total-check calls, windows) the API's limits allow for this backfill."""
+def _actor_pages(fake: FakeOrganization, start: dt.date, end: dt.date) -> int:
+    """Pages of 1,000 rows of the actor grain the API serves: every identity it cannot show is its own row."""
+    groups = {
+        (day, row[ACTOR_AT], row[ACTOR_AT + 1], row[3], row[1], row[7])
+        for day, row in fake.iter_rows(start, end)
+    }
+    return max(1, math.ceil(len(groups) / 1000))
+
+
+def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int, int]:
+    """(daily data calls, actor data calls, total-check calls, windows) the API's limits allow."""
     fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
     today = fake.today
     start = max(earliest_allowed_day(today), today - dt.timedelta(days=days - 1))
@@ -61,7 +72,9 @@ def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int]:
         _pages(fake.truth_usage(window.start, window.end)) + _pages(fake.truth_cost(window.start, window.end))
         for window in windows
     )
-    return data_calls, 2 * len(windows), len(windows)
+    # Usage and cost of the actor grain group the same rows the same way: as many pages each.
+    actor_calls = sum(2 * _actor_pages(fake, window.start, window.end) for window in windows)
+    return data_calls, actor_calls, 2 * len(windows), len(windows)
 
 
 def main() -> None:
@@ -113,6 +126,13 @@ def main() -> None:
             db = sqlite3.connect(Path(home) / "usageledger.db")
             usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
             cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
+            actor_rows = db.execute(
+                "select (select count(*) from actor_usage_rows) + (select count(*) from actor_cost_rows)"
+            ).fetchone()[0]
+            (finished_details,) = db.execute(
+                "select details from events where kind = 'sync_finished' order by id desc limit 1"
+            ).fetchone()
+            pages = json.loads(finished_details)["pages"]
             api_calls, days, sync_started, sync_finished = db.execute(
                 "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1"
             ).fetchone()
@@ -121,18 +141,23 @@ def main() -> None:
         fake.terminate()
         fake.wait()
 
-    data_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
+    data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = 3  # workspaces, api_keys, users: one page of up to 1,000 each
-    minimum = data_calls + check_calls + directory_calls
-    stored = usage_rows + cost_rows
+    minimum = data_calls + actor_calls + check_calls + directory_calls
+    stored = usage_rows + cost_rows + actor_rows
     verdict = "== minimum" if api_calls == minimum else f"NOT minimum ({api_calls - minimum:+})"
     print(
         f"organization: {usage_rows / days:,.0f} group rows/day, {days} days, {windows} windows of <= 31 days"
     )
-    print(f"rows stored: {usage_rows:,} usage + {cost_rows:,} cost = {stored:,}")
+    print(f"rows stored: {usage_rows:,} usage + {cost_rows:,} cost + {actor_rows:,} actor grain = {stored:,}")
+    for grain, fetched, least in (
+        ("daily", pages["daily"], data_calls),
+        ("actor", pages["actor"], actor_calls),
+    ):
+        print(f"{grain} grain: {fetched:,} data pages; minimum the limits allow: {least:,}")
     print(
-        f"API calls of the backfill: {api_calls:,}; minimum the limits allow: {data_calls:,} data pages "
-        f"+ {check_calls} total checks + {directory_calls} directory = {minimum:,} ({verdict})"
+        f"API calls of the backfill: {api_calls:,}; minimum the limits allow: {data_calls:,} + {actor_calls:,} "
+        f"data pages + {check_calls} total checks + {directory_calls} directory = {minimum:,} ({verdict})"
     )
     print(f"wall time (connect + backfill, process start included): {wall:.1f} s")
     print(f"rows/s stored: {stored / wall:,.0f} (usage rows alone: {usage_rows / wall:,.0f})")

@@ -19,6 +19,7 @@ __all__ = [
     "GROUP_FIELDS",
     "USAGE_METRICS",
     "ActorDimensions",
+    "ActorInfo",
     "ApiKeyInfo",
     "CostRecord",
     "Dimensions",
@@ -216,6 +217,20 @@ class CostRecord(NamedTuple):
     list_amount_cents: Decimal = Decimal(0)
     currency: str = "USD"
     requests: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInfo:
+    """Who an actor of the actor grain is, as its rows render it: the user's email and name when given.
+
+    `email` is None for a deleted account (the API keeps its id and calls it "Deleted User").
+    """
+
+    actor_type: str
+    actor_id: str
+    email: str | None = None
+    name: str | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

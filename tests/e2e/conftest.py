@@ -134,6 +134,18 @@ def cost_truth_at_grain(
     return dict(sums)
 
 
+def served_actor_rows(fake: FakeOrganization, start, end) -> int:
+    """Rows the API serves for the actor grain: every hidden identity its own row (stored summed as one)."""
+    from usageledger.fake.catalog import ACTOR_AT
+
+    return len(
+        {
+            (day, row[ACTOR_AT], row[ACTOR_AT + 1], row[3], row[1], row[7])
+            for day, row in fake.iter_rows(start, end)
+        }
+    )
+
+
 def stored_at_grain(cli, *extra: str) -> dict[tuple, tuple[int, ...]]:
     result = cli("usage", "--group-by", ",".join(GRAIN), "--format", "json", *extra)
     assert result.exit_code == 0, result.err

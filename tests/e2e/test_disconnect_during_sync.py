@@ -63,7 +63,14 @@ def _first_window_committed(engine: Engine) -> Callable[[], bool]:
 
 def _assert_stopped_and_purged(engine: Engine, connection_id: int) -> None:
     """Nothing of the connection survives, its key is gone, it stays disconnected, the run says why."""
-    for table in ("usage_rows", "cost_rows", "credentials"):
+    for table in (
+        "usage_rows",
+        "cost_rows",
+        "actor_usage_rows",
+        "actor_cost_rows",
+        "anthropic_actors",
+        "credentials",
+    ):
         assert _scalar(engine, f"select count(*) from {table} where connection_id = :c", c=connection_id) == 0
     assert _scalar(engine, "select state from connections where id = :c", c=connection_id) == "disconnected"
     assert _scalar(engine, "select lock_owner from connections where id = :c", c=connection_id) is None

@@ -14,6 +14,7 @@ from .conftest import (
     BACKFILL_DAYS,
     METRICS,
     cost_truth_at_grain,
+    served_actor_rows,
     stored_at_grain,
     stored_cost_at_grain,
     truth_at_grain,
@@ -69,7 +70,7 @@ def test_connect_backfills_exactly_the_ground_truth(cli, fake, connected):
 
 
 def test_backfill_uses_the_fewest_calls_the_limits_allow(cli, fake, running_fake, connected):
-    """Per window: ceil(rows/1000) usage and cost pages, one total check each, and 3 directory calls."""
+    """Per window and grain: ceil(rows/1000) usage and cost pages; one total check each, 3 directory calls."""
     start, end = _span(fake)
     runs = [e for e in cli("events", "--json").json() if e["kind"] == "sync_finished"]
     api_calls = json.loads(json.dumps(runs))[0]["message"]
@@ -101,6 +102,8 @@ def test_backfill_uses_the_fewest_calls_the_limits_allow(cli, fake, running_fake
             for r in fake.truth_cost(w_start, w_end)
         }
         expected += -(-len(usage) // 1000) + -(-len(cost) // 1000) + 2
+        # The actor grain, in the same windows: usage and cost pages of its served rows.
+        expected += 2 * -(-served_actor_rows(fake, w_start, w_end) // 1000)
     assert f"{expected} API calls" in api_calls
 
 

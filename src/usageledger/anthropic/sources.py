@@ -10,9 +10,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from ..models import Window
+from ..models import ACTOR, CostRecord, UsageRecord, Window
+from .actor_wire import ActorPage, parse_actor_cost, parse_actor_usage
 from .client import AdminApiClient
 from .pagination import iter_pages
 from .wire import (
@@ -24,7 +25,7 @@ from .wire import (
     parse_classic_usage,
 )
 
-__all__ = ["AnalyticsSource", "ClassicSource", "Source", "Totals", "source_named"]
+__all__ = ["ActorSource", "AnalyticsSource", "ClassicSource", "Source", "Totals", "source_named"]
 
 # The analytics endpoints accept at most five group_by[] dimensions. These are the five the product
 # reports by; the organization comes from /v1/organizations/me (a key reads one organization).
@@ -54,6 +55,15 @@ class Source(Protocol):
     def fetch_cost_totals(self, window: Window) -> Totals: ...
 
 
+@runtime_checkable
+class ActorSource(Protocol):
+    """A source that also serves the actor grain (the analytics endpoints do; the classic reports do not)."""
+
+    def iter_actor_usage(self, window: Window) -> Iterator[ActorPage[UsageRecord]]: ...
+
+    def iter_actor_cost(self, window: Window) -> Iterator[ActorPage[CostRecord]]: ...
+
+
 def _rfc3339(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -79,12 +89,14 @@ class AnalyticsSource:
         self._organization_id = organization_id
         self._limit = page_limit
 
-    def _params(self, window: Window, page: str | None) -> dict[str, Any]:
+    def _params(
+        self, window: Window, page: str | None, group_by: tuple[str, ...] = GROUP_BY
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {
             "starting_at": _rfc3339(window.starting_at()),
             "ending_at": _rfc3339(window.ending_at()),
             "time_bucket_width": "1d",
-            "group_by": list(GROUP_BY),
+            "group_by": list(group_by),
             "limit": self._limit,
             "order_by": "time",
             "order": "asc",
@@ -109,6 +121,25 @@ class AnalyticsSource:
                 self._client.get_analytics_page("cost", self._params(window, cursor)), org
             ),
             what="cost",
+        )
+
+    def iter_actor_usage(self, window: Window) -> Iterator[ActorPage[UsageRecord]]:
+        """The actor grain's usage pages: same window and page size, grouped by ACTOR.group_by."""
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_actor_usage(
+                self._client.get_analytics_page("usage", self._params(window, cursor, ACTOR.group_by)), org
+            ),
+            what="actor usage",
+        )
+
+    def iter_actor_cost(self, window: Window) -> Iterator[ActorPage[CostRecord]]:
+        org = self._organization_id
+        return iter_pages(
+            lambda cursor: parse_actor_cost(
+                self._client.get_analytics_page("cost", self._params(window, cursor, ACTOR.group_by)), org
+            ),
+            what="actor cost",
         )
 
     def _total_params(self, window: Window) -> dict[str, Any]:

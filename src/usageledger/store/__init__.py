@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from usageledger.store.actors import upsert_actors
 from usageledger.store.connections import (
     ConnectionRow,
     EventRow,
@@ -86,5 +87,6 @@ __all__ = [
     "sync_standing",
     "update_connection",
     "update_sync_run",
+    "upsert_actors",
     "upsert_directory",
 ]

@@ -30,6 +30,9 @@ from usageledger.store.runs import (
     update_sync_run,
 )
 from usageledger.store.tables import (
+    actor_cost_rows,
+    actor_usage_rows,
+    anthropic_actors,
     anthropic_api_keys,
     anthropic_users,
     anthropic_workspaces,
@@ -269,7 +272,16 @@ def delete_credential(conn: Connection, connection_id: int) -> bool:
 def purge_usage(conn: Connection, connection_id: int) -> int:
     """Delete every synced row of a connection (usage, cost, directory) and reset its cursor."""
     removed = 0
-    for table in (usage_rows, cost_rows, anthropic_workspaces, anthropic_api_keys, anthropic_users):
+    for table in (
+        usage_rows,
+        cost_rows,
+        actor_usage_rows,
+        actor_cost_rows,
+        anthropic_workspaces,
+        anthropic_api_keys,
+        anthropic_users,
+        anthropic_actors,
+    ):
         removed += conn.execute(delete(table).where(table.c.connection_id == connection_id)).rowcount
     delete_rollups(conn, connection_id)
     conn.execute(

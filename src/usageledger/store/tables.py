@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -26,15 +27,19 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from usageledger.models import DAILY, Grain
+from usageledger.models import ACTOR, DAILY, Grain
 
 __all__ = [
     "UTCDateTime",
     "access_tokens",
+    "actor_cost_rows",
+    "actor_usage_rows",
+    "anthropic_actors",
     "anthropic_api_keys",
     "anthropic_users",
     "anthropic_workspaces",
@@ -216,6 +221,9 @@ def _grain_table(grain: Grain, name: str, metrics: tuple[str, ...]) -> Table:
 
 usage_rows = _grain_table(DAILY, DAILY.usage_table, DAILY.usage_metrics)
 cost_rows = _grain_table(DAILY, DAILY.cost_table, DAILY.cost_metrics)
+# The second grain, who used what through which product; synced in the same windows as the first.
+actor_usage_rows = _grain_table(ACTOR, ACTOR.usage_table, ACTOR.usage_metrics)
+actor_cost_rows = _grain_table(ACTOR, ACTOR.cost_table, ACTOR.cost_metrics)
 
 sync_runs = Table(
     "sync_runs",
@@ -246,7 +254,7 @@ events = Table(
     Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), index=True),
     Column("created_at", UTCDateTime, nullable=False),
     # credential | scope | rate_limit | upstream_error | sync_started | sync_finished | sync_failed
-    # | late_data | fallback | key_verified | mismatch | disconnected | connected
+    # | late_data | fallback | key_verified | mismatch | disconnected | connected | grain_skipped
     Column("kind", String(40), nullable=False),
     Column("level", String(10), nullable=False),  # info | warning | error
     Column("message", Text, nullable=False),
@@ -289,6 +297,20 @@ anthropic_users = Table(
     Column("name", String(500), nullable=False),
     Column("role", String(40)),
     Column("added_at", UTCDateTime),
+)
+
+# Who an actor of the actor grain is, as its rows last rendered it (the actor grain's rows carry only
+# kind and id). A deleted user keeps its id, loses its email and is marked deleted.
+anthropic_actors = Table(
+    "anthropic_actors",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("actor_type", String(40), primary_key=True),
+    Column("actor_id", String(200), primary_key=True),
+    Column("email", String(320)),
+    Column("name", String(500)),
+    Column("deleted", Boolean, nullable=False, server_default=false()),
+    Column("last_seen_day", Date, nullable=False),
 )
 
 # --- rollups: the same rows summed to coarser grains, so a year of a large organization reads fast ------

@@ -144,6 +144,7 @@ class WindowWriter:
         self._connection_id = connection_id
         self._run_id = run_id
         self._window = window
+        self._grain = grain
         self._sqlite = conn.dialect.name == "sqlite"
         self._day_cache: dict[dt.date, Any] = {}
         self._revised = 0
@@ -258,14 +259,16 @@ class WindowWriter:
             removed += gone
             stored_delta.append(target.written - target.matched - gone)
         # Row counts live on the connection: counting a year of rows on every page view is too slow.
-        self._conn.execute(
-            update(connections)
-            .where(connections.c.id == self._connection_id)
-            .values(
-                usage_rows_stored=connections.c.usage_rows_stored + stored_delta[0],
-                cost_rows_stored=connections.c.cost_rows_stored + stored_delta[1],
+        # They count the daily grain, the one the pages show; other grains hold the same usage again.
+        if self._grain is DAILY:
+            self._conn.execute(
+                update(connections)
+                .where(connections.c.id == self._connection_id)
+                .values(
+                    usage_rows_stored=connections.c.usage_rows_stored + stored_delta[0],
+                    cost_rows_stored=connections.c.cost_rows_stored + stored_delta[1],
+                )
             )
-        )
         for target in (self._usage, self._cost):
             if target.seen and target.sums is not None:
                 target.sums.replace_window(

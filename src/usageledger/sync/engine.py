@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from .. import store
 from ..anthropic import (
+    ActorPage,
+    ActorSource,
     AdminApiClient,
     CostPage,
     Source,
@@ -29,7 +31,8 @@ from ..anthropic import (
 )
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
-from ..models import Window
+from ..models import CostRecord, UsageRecord, Window
+from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_skipped
 from .credentials import open_admin_key
 from .events import record_error, record_event, record_rate_limits
 from .permit import SyncPermit, disconnect_announcement
@@ -174,9 +177,13 @@ def _sync_windows(
     with engine.begin() as conn:
         permit.claim(conn)
         store.upsert_directory(conn, connection_id, directory)
+        has_actors = isinstance(source, ActorSource)
+        if not has_actors:
+            note_actor_grain_skipped(conn, connection)
 
     days_total = sum(w.days for w in windows)
     days_done = usage_rows = cost_rows = revised = 0
+    pages = {"daily": 0, "actor": 0}  # report pages per grain, set against their minimum by the benchmark
     refreshed_at: dt.datetime | None = None
     if progress:
         progress(0, days_total)
@@ -195,23 +202,37 @@ def _sync_windows(
                 # (connection row, then data rows) leaves PostgreSQL no deadlock.
                 permit.claim(conn)
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
+                # The second grain writes in the same transaction: a window commits both or neither.
+                actors = ActorWindow(conn, connection_id, run_id, window) if has_actors else None
+                daily = DayTotals()
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
                 try:
                     for item in itertools.chain((first,), fetched):
+                        if item.totals is None:
+                            daily_page = item.usage is not None or item.cost is not None
+                            pages["daily" if daily_page else "actor"] += 1
                         if item.usage is not None:
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)
                             usage_sums.append(usage_totals(records))
+                            daily.add_usage(records)
                             refreshed_at = item.usage.data_refreshed_at or refreshed_at
                         elif item.cost is not None:
                             cost_records = item.cost.records
                             writer.write_cost(cost_records)
                             cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
+                            daily.add_cost(cost_records)
+                        elif item.actor_usage is not None and actors is not None:
+                            actors.write_usage(item.actor_usage)
+                        elif item.actor_cost is not None and actors is not None:
+                            actors.write_cost(item.actor_cost)
                         else:
                             assert item.totals is not None and item.window == window
                             expected_usage, expected_cost = item.totals
                             break
+                    if actors is not None:
+                        actors.finish()  # the summed null-actor rows, who each actor is
                 except store.RepeatedRowError as exc:
                     # An exhaustive report never lists a group twice: a cursor led back to an earlier page.
                     raise MalformedResponseError(
@@ -220,6 +241,8 @@ def _sync_windows(
                         "page. Nothing from this window was stored; the next sync fetches it again."
                     ) from None
                 result = writer.finish()
+                if actors is not None:
+                    check_grains(conn, connection, window, daily, actors.totals)
                 _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
                 if result.revised or result.removed:
                     record_event(
@@ -294,6 +317,7 @@ def _sync_windows(
                 "revised": revised,
                 "api_calls": client.calls,
                 "seconds": round(seconds, 3),
+                "pages": pages,
             },
         )
     return SyncSummary(
@@ -352,16 +376,23 @@ class _Fetched:
     window: Window
     usage: UsagePage | None = None
     cost: CostPage | None = None
+    actor_usage: ActorPage[UsageRecord] | None = None
+    actor_cost: ActorPage[CostRecord] | None = None
     totals: tuple[Totals, Totals] | None = None  # the last step of a window
 
 
 def _iter_fetches(source: Source, windows: list[Window]) -> Iterator[_Fetched]:
-    """Every page of every window, then that window's ungrouped totals, in order."""
+    """Every page of every window (both grains), then that window's ungrouped totals, in order."""
     for window in windows:
         for page in source.iter_usage(window):
             yield _Fetched(window, usage=page)
         for cost_page in source.iter_cost(window):
             yield _Fetched(window, cost=cost_page)
+        if isinstance(source, ActorSource):  # the second grain, same window, same page size
+            for actor_usage in source.iter_actor_usage(window):
+                yield _Fetched(window, actor_usage=actor_usage)
+            for actor_cost in source.iter_actor_cost(window):
+                yield _Fetched(window, actor_cost=actor_cost)
         yield _Fetched(window, totals=(source.fetch_usage_totals(window), source.fetch_cost_totals(window)))
 
 
