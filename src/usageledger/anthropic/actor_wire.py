@@ -17,7 +17,17 @@ from typing import Generic, TypeVar
 import msgspec
 
 from ..models import ACTOR, ActorDimensions, ActorInfo, CostRecord, UsageRecord
-from .wire import _CURSOR, ReportPage, _Cost, _day_of, _decode_report, _moment, _Usage
+from .wire import (
+    _CURSOR,
+    ReportPage,
+    _Cost,
+    _day_of,
+    _decode_report,
+    _moment,
+    _Usage,
+    cost_record,
+    usage_record,
+)
 
 __all__ = ["ActorPage", "actor_of", "parse_actor_cost", "parse_actor_usage"]
 
@@ -184,21 +194,8 @@ def parse_actor_usage(body: bytes, organization_id: str | None) -> ActorPage[Usa
     def decode(dims: _Dims) -> list[UsageRecord]:
         records = []
         for row in _decode_report(_USAGE, body, "actor usage").data:
-            u, cache, tools = row.usage, row.usage.cache_creation, row.usage.server_tool_use
             day = _day_of(row.starting_at)
-            records.append(
-                UsageRecord(
-                    day,
-                    dims(day, row.group),
-                    u.uncached_input_tokens,
-                    u.output_tokens,
-                    u.cache_read_input_tokens,
-                    cache.ephemeral_5m_input_tokens,
-                    cache.ephemeral_1h_input_tokens,
-                    u.requests,
-                    tools.web_search_requests if tools is not None else 0,
-                )
-            )
+            records.append(usage_record(day, dims(day, row.group), row.usage))
         return records
 
     return _page(body, "actor usage", decode, organization_id)
@@ -209,10 +206,7 @@ def parse_actor_cost(body: bytes, organization_id: str | None) -> ActorPage[Cost
         records = []
         for row in _decode_report(_COST, body, "actor cost").data:
             day = _day_of(row.starting_at)
-            c = row.cost
-            records.append(
-                CostRecord(day, dims(day, row.group), c.amount, c.list_amount, c.currency, c.requests)
-            )
+            records.append(cost_record(day, dims(day, row.group), row.cost))
         return records
 
     return _page(body, "actor cost", decode, organization_id)

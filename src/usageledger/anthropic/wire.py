@@ -293,23 +293,31 @@ def parse_analytics_usage(body: bytes, organization_id: str | None) -> UsagePage
 
 
 def _usage_records(body: bytes, organization_id: str | None) -> list[UsageRecord]:
-    records = []
-    for row in _decode_report(_USAGE_REPORT, body, "usage").data:
-        u, cache, tools = row.usage, row.usage.cache_creation, row.usage.server_tool_use
-        records.append(
-            UsageRecord(
-                _day_of(row.starting_at),
-                _group_dims(row.group, organization_id),
-                u.uncached_input_tokens,
-                u.output_tokens,
-                u.cache_read_input_tokens,
-                cache.ephemeral_5m_input_tokens,
-                cache.ephemeral_1h_input_tokens,
-                u.requests,
-                tools.web_search_requests if tools is not None else 0,
-            )
-        )
-    return records
+    return [
+        usage_record(_day_of(row.starting_at), _group_dims(row.group, organization_id), row.usage)
+        for row in _decode_report(_USAGE_REPORT, body, "usage").data
+    ]
+
+
+def usage_record(day: dt.date, dims: Any, u: _Usage) -> UsageRecord:
+    """A usage record from an analytics row's `usage` object, for any grain's dimensions."""
+    cache, tools = u.cache_creation, u.server_tool_use
+    return UsageRecord(
+        day,
+        dims,
+        u.uncached_input_tokens,
+        u.output_tokens,
+        u.cache_read_input_tokens,
+        cache.ephemeral_5m_input_tokens,
+        cache.ephemeral_1h_input_tokens,
+        u.requests,
+        tools.web_search_requests if tools is not None else 0,
+    )
+
+
+def cost_record(day: dt.date, dims: Any, c: _Cost) -> CostRecord:
+    """A cost record from an analytics row's `cost` object (amounts already Decimal cents), for any grain."""
+    return CostRecord(day, dims, c.amount, c.list_amount, c.currency, c.requests)
 
 
 def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:
@@ -318,14 +326,7 @@ def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:
 
 def _cost_records(body: bytes, organization_id: str | None) -> list[CostRecord]:
     return [
-        CostRecord(
-            _day_of(row.starting_at),
-            _group_dims(row.group, organization_id),
-            row.cost.amount,
-            row.cost.list_amount,
-            row.cost.currency,
-            row.cost.requests,
-        )
+        cost_record(_day_of(row.starting_at), _group_dims(row.group, organization_id), row.cost)
         for row in _decode_report(_COST_REPORT, body, "cost").data
     ]
 
