@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -340,3 +341,114 @@ cost_rollups: dict[str, Table] = {
     grain: _rollup(f"cost_by_{grain}", dims, _COST_SUMS) for grain, dims in ROLLUP_GRAINS.items()
 }
 __all__ += ["ROLLUP_GRAINS", "cost_rollups", "usage_rollups"]
+
+# --- identity: people and teams from the identity provider (SCIM or CSV), and who owns what --------------
+# Scoped by tenant like everything a customer owns. Emails are stored lower-cased so matching an Anthropic
+# user's email to a person is an equality. A SCIM token is stored only as its sha256.
+
+people = Table(
+    "people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_name", String(320), nullable=False),  # SCIM userName; the email for CSV imports
+    Column("email", String(320), index=True),  # lower-cased primary email
+    Column("external_id", String(200)),  # SCIM externalId (the identity provider's own id)
+    Column("display_name", String(500)),
+    Column("given_name", String(200)),
+    Column("family_name", String(200)),
+    Column("department", String(200)),  # enterprise extension
+    Column("cost_center", String(200)),  # enterprise extension costCenter, or the CSV's cost_center
+    Column("manager_id", String(200)),  # enterprise extension manager.value, as the provider gave it
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("source", String(20), nullable=False),  # scim | csv
+    Column("version", Integer, nullable=False, server_default="1"),  # SCIM meta.version (ETag)
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "user_name", name="uq_people_tenant_user_name"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("display_name", String(500), nullable=False),  # SCIM Group displayName; the CSV's team
+    Column("external_id", String(200)),
+    Column("cost_center", String(200)),  # a team's cost center, for members who have none of their own
+    Column("source", String(20), nullable=False),  # scim | csv | manual
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "display_name", name="uq_teams_tenant_display_name"),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+scim_tokens = Table(
+    "scim_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),  # sha256 hex; the token is shown once
+    Column("hint", String(40), nullable=False),  # the last characters, to tell tokens apart
+    Column("created_by_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+)
+
+# An admin's word on who owns an Anthropic API key, workspace or service account: a person or a team.
+# Anthropic ids are unique across organizations, so the subject is (type, id) within the tenant and an
+# owner outlives a disconnect and reconnect of the same organization.
+owners = Table(
+    "owners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("subject_type", String(40), nullable=False),  # api_key | workspace | service_account
+    Column("subject_id", String(200), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id", ondelete="CASCADE")),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="CASCADE")),
+    Column("set_by_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("set_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "subject_type", "subject_id", name="uq_owners_subject"),
+)
+
+# An application: a product the company runs on Claude, served by API keys and/or workspaces, owned by a team.
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("team_id", Integer, ForeignKey("teams.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("tenant_id", "name", name="uq_applications_tenant_name"),
+)
+
+application_resources = Table(
+    "application_resources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("subject_type", String(40), nullable=False),  # api_key | workspace
+    Column("subject_id", String(200), nullable=False),
+    # A key or workspace serves one application, so its spend is counted once.
+    UniqueConstraint("tenant_id", "subject_type", "subject_id", name="uq_application_resources_subject"),
+)
+__all__ += [
+    "application_resources",
+    "applications",
+    "owners",
+    "people",
+    "scim_tokens",
+    "team_members",
+    "teams",
+]
