@@ -257,6 +257,7 @@ class ApiKeyInfo:
     created_by_id: str | None = None
     created_by_type: str | None = None
     created_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None  # None: the key never expires
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,13 +269,54 @@ class UserInfo:
     added_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WorkspaceMember:
+    """A user's role in one workspace (`/workspaces/{id}/members`)."""
+
+    workspace_id: str
+    user_id: str
+    workspace_role: str
+
+
+@dataclass(frozen=True, slots=True)
+class RbacGroup:
+    """An RBAC group of a Claude Enterprise organization; its id is the analytics' `rbac_group_id`."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RbacGroupMember:
+    rbac_group_id: str
+    user_id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedEndpoint:
+    """An optional directory endpoint this key may not read (403) or this organization lacks (404)."""
+
+    path: str  # the endpoint's route, e.g. /v1/organizations/rbac_groups
+    status: int
+    request_id: str | None = None
+
+
 @dataclass(slots=True)
 class Directory:
-    """Names beside ids: what `/organizations/workspaces|api_keys|users` returned."""
+    """Names beside ids: what `/organizations/workspaces|api_keys|users` and the optional lists returned.
+
+    An optional list is None when its endpoint was skipped (see `skipped`): not read this time, so what
+    was stored before stays; an empty list means the endpoint answered and listed nothing.
+    """
 
     workspaces: list[WorkspaceInfo] = field(default_factory=list)
     api_keys: list[ApiKeyInfo] = field(default_factory=list)
     users: list[UserInfo] = field(default_factory=list)
+    workspace_members: list[WorkspaceMember] | None = None
+    rbac_groups: list[RbacGroup] | None = None
+    rbac_group_members: list[RbacGroupMember] | None = None
+    skipped: list[SkippedEndpoint] = field(default_factory=list)
 
 
-__all__ += ["Directory"]
+__all__ += ["Directory", "RbacGroup", "RbacGroupMember", "SkippedEndpoint", "WorkspaceMember"]

@@ -70,14 +70,15 @@ def test_connect_backfills_exactly_the_ground_truth(cli, fake, connected):
 
 
 def test_backfill_uses_the_fewest_calls_the_limits_allow(cli, fake, running_fake, connected):
-    """Per window and grain: ceil(rows/1000) usage and cost pages; one total check each, 3 directory calls."""
+    """Per window and grain: ceil(rows/1000) usage and cost pages; one total check each; the directory's calls."""
     start, end = _span(fake)
     runs = [e for e in cli("events", "--json").json() if e["kind"] == "sync_finished"]
     api_calls = json.loads(json.dumps(runs))[0]["message"]
     windows = [(start, min(end, start + dt.timedelta(days=31)))]
     if windows[0][1] < end:
         windows.append((windows[0][1], end))
-    expected = 3  # workspaces, api_keys, users
+    # workspaces, api_keys, users; members of each live workspace; rbac_groups (403: not Enterprise)
+    expected = 3 + sum(1 for w in fake.workspaces if w.archived_at is None) + 1
     for w_start, w_end in windows:
         usage = {
             (

@@ -142,6 +142,23 @@ class AdminApiClient:
         path = f"/v1/organizations/analytics/{kind}"
         return self._call(lambda: resource.with_raw_response.list(**params), path)
 
+    def get_workspace_members_page(self, workspace_id: str, params: Mapping[str, Any]) -> bytes:
+        """One SyncPage of `/workspaces/{id}/members` (GA surface; the SDK escapes the id into the path)."""
+        members = self._sdk.organization.workspaces.members
+        path = "/v1/organizations/workspaces/{workspace_id}/members"
+        return self._call(lambda: members.with_raw_response.list(workspace_id, **params), path)
+
+    def get_rbac_groups_page(self, params: Mapping[str, Any]) -> bytes:
+        """One PageCursor of `/rbac_groups` (Claude Enterprise organizations only)."""
+        groups = self._sdk.organization.rbac_groups
+        return self._call(lambda: groups.with_raw_response.list(**params), "/v1/organizations/rbac_groups")
+
+    def get_rbac_group_members_page(self, group_id: str, params: Mapping[str, Any]) -> bytes:
+        """One PageCursor of `/rbac_groups/{id}/members`."""
+        members = self._sdk.organization.rbac_groups.members
+        path = "/v1/organizations/rbac_groups/{rbac_group_id}/members"
+        return self._call(lambda: members.with_raw_response.list(group_id, **params), path)
+
     def get_list_page(self, path: str, params: Mapping[str, Any]) -> bytes:
         """A GET the SDK has no typed method for (classic reports) or whose typing we do not need."""
         return self._call(

@@ -27,9 +27,12 @@ from ..models import (
     CostRecord,
     Dimensions,
     Organization,
+    RbacGroup,
+    RbacGroupMember,
     UsageRecord,
     UserInfo,
     WorkspaceInfo,
+    WorkspaceMember,
 )
 
 R = TypeVar("R")
@@ -415,6 +418,7 @@ def parse_api_keys(items: list[dict]) -> list[ApiKeyInfo]:  # type: ignore[type-
                 created_by_id=created_by.get("id"),
                 created_by_type=created_by.get("type"),
                 created_at=_moment(i.get("created_at")),
+                expires_at=_moment(i.get("expires_at")),
             )
         )
     return keys
@@ -431,3 +435,66 @@ def parse_users(items: list[dict]) -> list[UserInfo]:  # type: ignore[type-arg]
         )
         for i in items
     ]
+
+
+# --- the optional directory lists: workspace members (SyncPage), RBAC groups and members (PageCursor) --
+
+
+@dataclass(frozen=True, slots=True)
+class CursorListPage:
+    """A PageCursor page `{data, next_page}`: more follow while `next_page` is set (it has no has_more)."""
+
+    items: list[dict]  # type: ignore[type-arg]
+    next_page: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_page is not None
+
+
+def parse_cursor_list_page(body: bytes, what: str) -> CursorListPage:
+    page = _load(body, what)
+    data, next_page = page.get("data"), page.get("next_page")
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise _malformed(what, "`data` is missing or not a list of objects")
+    if next_page is not None and not isinstance(next_page, str):
+        raise _malformed(what, "`next_page` is not a string")
+    return CursorListPage(data, next_page or None)
+
+
+def _text(item: dict, name: str, what: str) -> str:  # type: ignore[type-arg]
+    value = item.get(name)
+    if not isinstance(value, str) or not value:
+        raise _malformed(what, f"an entry has no `{name}`")
+    return value
+
+
+def parse_workspace_members(items: list[dict]) -> list[WorkspaceMember]:  # type: ignore[type-arg]
+    what = "workspace members"
+    return [
+        WorkspaceMember(
+            _text(i, "workspace_id", what), _text(i, "user_id", what), _text(i, "workspace_role", what)
+        )
+        for i in items
+    ]
+
+
+def parse_rbac_groups(items: list[dict]) -> list[RbacGroup]:  # type: ignore[type-arg]
+    return [RbacGroup(_text(i, "id", "RBAC groups"), i.get("name") or i["id"]) for i in items]
+
+
+def parse_rbac_group_members(items: list[dict]) -> list[RbacGroupMember]:  # type: ignore[type-arg]
+    what = "RBAC group members"
+    return [
+        RbacGroupMember(_text(i, "rbac_group_id", what), _text(i, "user_id", what), i.get("email") or "")
+        for i in items
+    ]
+
+
+__all__ += [
+    "CursorListPage",
+    "parse_cursor_list_page",
+    "parse_rbac_group_members",
+    "parse_rbac_groups",
+    "parse_workspace_members",
+]

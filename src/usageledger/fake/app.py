@@ -109,6 +109,7 @@ def create_app(fake: FakeOrganization) -> Starlette:
         f"{_PREFIX}/workspaces": lambda f, p, b: listing.list_workspaces(f, p),
         f"{_PREFIX}/api_keys": lambda f, p, b: listing.list_api_keys(f, p),
         f"{_PREFIX}/users": lambda f, p, b: listing.list_users(f, p),
+        f"{_PREFIX}/rbac_groups": lambda f, p, b: listing.list_rbac_groups(f, p),
         f"{_PREFIX}/analytics/usage": analytics_page("usage"),
         f"{_PREFIX}/analytics/cost": analytics_page("cost"),
         f"{_PREFIX}/usage_report/messages": classic.build_usage_report,
@@ -131,7 +132,7 @@ def create_app(fake: FakeOrganization) -> Starlette:
             return error(_fault_error(fault))
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.delay)
-        handler = handlers.get(path)
+        handler = handlers.get(path) or _member_list(path)
         try:
             if handler is None:
                 raise ApiError(404, "not_found_error", f"Not found: {request.method} {path}")
@@ -154,6 +155,19 @@ def create_app(fake: FakeOrganization) -> Starlette:
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+
+
+def _member_list(path: str) -> Handler | None:
+    """The handler of `/workspaces/{id}/members` or `/rbac_groups/{id}/members`, with its id bound."""
+    parent, slash, tail = path.removeprefix(f"{_PREFIX}/").partition("/")
+    parent_id, _, leaf = tail.partition("/")
+    if not slash or not parent_id or leaf != "members":
+        return None
+    if parent == "workspaces":
+        return lambda f, p, b: listing.list_workspace_members(f, p, parent_id)
+    if parent == "rbac_groups":
+        return lambda f, p, b: listing.list_rbac_group_members(f, p, parent_id)
+    return None
 
 
 def _fault_error(fault: Fault) -> ApiError:

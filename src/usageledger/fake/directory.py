@@ -7,7 +7,16 @@ import uuid
 from dataclasses import dataclass, field, replace
 from random import Random
 
-from usageledger.models import ApiKeyInfo, Directory, Organization, UserInfo, WorkspaceInfo
+from usageledger.models import (
+    ApiKeyInfo,
+    Directory,
+    Organization,
+    RbacGroup,
+    RbacGroupMember,
+    UserInfo,
+    WorkspaceInfo,
+    WorkspaceMember,
+)
 
 from . import catalog
 from .actors import Holders, assign_actors
@@ -78,7 +87,7 @@ class FakeKey:
     id: str | None
     name: str
     workspace_id: str
-    created_by: str
+    created_by: str | None  # None: a legacy key whose creator is not recorded (`created_by: null`)
     created_at: dt.datetime
     status: str
     active_from: dt.date
@@ -95,6 +104,7 @@ class FakeKey:
     web_search: bool = False
     caching: float = 0.5
     created_by_type: str = "user"  # or "service_account"
+    expires_at: dt.datetime | None = None
 
 
 @dataclass(slots=True)
@@ -106,6 +116,11 @@ class BuiltDirectory:
     keys: list[FakeKey] = field(default_factory=list)  # includes the Console pseudo-key
     default_workspace_id: str = ""
     holders: Holders | None = None  # who each key's usage is attributed to (fake.actors)
+    # (workspace id, user id, workspace role), every non-archived workspace's members in user-id order
+    members: list[tuple[str, str, str]] = field(default_factory=list)
+    # RBAC groups (id, name) and their members (group id, user id, email, added at)
+    rbac_groups: list[tuple[str, str, dt.datetime]] = field(default_factory=list)
+    rbac_members: list[tuple[str, str, str, dt.datetime]] = field(default_factory=list)
 
 
 def key_combos(key: FakeKey) -> list[tuple[str | None, str | None, str | None, str | None, str | None]]:
@@ -206,6 +221,48 @@ def _created_by_holder(key: FakeKey, holders: Holders) -> FakeKey:
     return key
 
 
+_WORKSPACE_ROLE = {
+    "admin": "workspace_admin",
+    "billing": "workspace_billing",
+    "developer": "workspace_developer",
+    "claude_code_user": "workspace_restricted_developer",
+    "user": "workspace_user",
+}
+_RBAC_GROUPS = ("Engineering", "Finance", "Research Platform")
+
+
+def _add_memberships(built: BuiltDirectory, rng: Random) -> None:
+    """Who is in which workspace and RBAC group; legacy keys without a creator; keys that expire."""
+    users = sorted(built.users, key=lambda u: str(u["id"]))
+    for ws in built.workspaces:
+        if ws.archived_at is not None:
+            continue
+        for user in users:
+            # Org admins administer every workspace; the others belong to about two in three.
+            if user["role"] == "admin" or rng.random() < 0.65:
+                built.members.append((ws.id, str(user["id"]), _WORKSPACE_ROLE[str(user["role"])]))
+    for i, name in enumerate(_RBAC_GROUPS):
+        created = dt.datetime(2025, 3, 3, 9, tzinfo=dt.UTC) + dt.timedelta(days=41 * i)
+        group_id = _tagged(rng, "rbac_group_")
+        built.rbac_groups.append((group_id, name, created))
+        for user in users:
+            if rng.random() < 0.5 or user is users[i]:  # no group is empty, whatever the seed
+                added = created + dt.timedelta(days=rng.randrange(200))
+                built.rbac_members.append((group_id, str(user["id"]), str(user["email"]), added))
+    holders = built.holders
+    assert holders is not None
+    by_api = [k for k in built.keys if k.id is not None and holders.by_key[k.id].type == "api_actor"]
+    legacy = {by_api[0].id} if by_api else set()  # at least one key has `created_by: null`
+    legacy |= {k.id for k in by_api[1:] if rng.random() < 0.15}
+    keys = []
+    for key in built.keys:
+        expires = key.created_at + dt.timedelta(days=730) if rng.random() < 0.2 else None
+        if key.id in legacy:
+            key = replace(key, created_by=None, created_by_type="user")
+        keys.append(replace(key, expires_at=expires) if key.id is not None else key)
+    built.keys = keys
+
+
 def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
     """A directory sized so that about `rows_per_day` distinct combinations can have usage each day."""
     org = Organization(id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), name="Acme Fake Robotics")
@@ -263,6 +320,8 @@ def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
         n += 1
     built.holders = holders = assign_actors(Random(rng.getrandbits(64)), built.keys, built.users)
     built.keys = [_created_by_holder(key, holders) for key in built.keys]
+    # Drawn last, from a stream of their own: ids and usage stay what they were before these existed.
+    _add_memberships(built, Random(rng.getrandbits(64)))
     built.directory.workspaces = [
         WorkspaceInfo(w.id, w.name, w.archived_at, w.created_at) for w in built.workspaces
     ]
@@ -274,12 +333,16 @@ def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
             k.status,
             k.partial_key_hint,
             k.created_by,
-            k.created_by_type,
+            k.created_by_type if k.created_by is not None else None,
             k.created_at,
+            k.expires_at,
         )
         for k in built.keys
         if k.id is not None
     ]
+    built.directory.workspace_members = [WorkspaceMember(*m) for m in built.members]
+    built.directory.rbac_groups = [RbacGroup(g, name) for g, name, _ in built.rbac_groups]
+    built.directory.rbac_group_members = [RbacGroupMember(g, u, e) for g, u, e, _ in built.rbac_members]
     built.directory.users = [
         UserInfo(str(u["id"]), str(u["email"]), str(u["name"]), str(u["role"]), u["added_at"])  # type: ignore[arg-type]
         for u in built.users

@@ -86,7 +86,10 @@ class FakeOrganization:
         *,
         name: str | None = None,
         admin_key: str = FAKE_ADMIN_KEY,
+        rbac_groups: bool = False,
     ) -> None:
+        """`rbac_groups=True` serves the RBAC groups endpoints as a Claude Enterprise organization does;
+        by default they answer 403 as on a Console (API platform) organization, like the demo's."""
         if rows_per_day < 1:
             raise ValueError("rows_per_day must be at least 1")
         self.seed = seed
@@ -108,6 +111,10 @@ class FakeOrganization:
         self.workspaces: list[FakeWorkspace] = built.workspaces
         self.users: list[dict[str, Any]] = built.users
         self.default_workspace_id: str = built.default_workspace_id
+        self.rbac_groups_enabled = rbac_groups
+        self.members: list[tuple[str, str, str]] = built.members
+        self.rbac_groups: list[tuple[str, str, dt.datetime]] = built.rbac_groups
+        self.rbac_members: list[tuple[str, str, str, dt.datetime]] = built.rbac_members
         assert built.holders is not None
         self.holders: Holders = built.holders
         self._combos = self._build_combos(built.keys)

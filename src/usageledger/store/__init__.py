@@ -27,8 +27,8 @@ from usageledger.store.connections import (
     store_credential,
     update_connection,
     update_sync_run,
-    upsert_directory,
 )
+from usageledger.store.directory import upsert_directory
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
 from usageledger.store.locks import (
     SyncStanding,

@@ -9,15 +9,13 @@ Locks (`acquire_sync_lock`…) and the run/event log (`start_sync_run`, `add_eve
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from usageledger.errors import NotFoundError, UsageError
-from usageledger.models import Directory
+from usageledger.store.directory import DIRECTORY_TABLES
 from usageledger.store.locks import acquire_sync_lock, release_sync_lock, renew_sync_lock
 from usageledger.store.rollups import delete_rollups
 from usageledger.store.runs import (
@@ -33,9 +31,6 @@ from usageledger.store.tables import (
     actor_cost_rows,
     actor_usage_rows,
     anthropic_actors,
-    anthropic_api_keys,
-    anthropic_users,
-    anthropic_workspaces,
     connections,
     cost_rows,
     credentials,
@@ -67,7 +62,6 @@ __all__ = [
     "store_credential",
     "update_connection",
     "update_sync_run",
-    "upsert_directory",
 ]
 
 DEFAULT_TENANT_NAME = "default"
@@ -277,9 +271,7 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
         cost_rows,
         actor_usage_rows,
         actor_cost_rows,
-        anthropic_workspaces,
-        anthropic_api_keys,
-        anthropic_users,
+        *DIRECTORY_TABLES,
         anthropic_actors,
     ):
         removed += conn.execute(delete(table).where(table.c.connection_id == connection_id)).rowcount
@@ -296,72 +288,3 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
         )
     )
     return removed
-
-
-def _upsert(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    keys = [column.name for column in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
-    )
-    conn.execute(stmt, list(rows))
-
-
-def upsert_directory(conn: Connection, connection_id: int, directory: Directory) -> None:
-    """Store names beside ids. Entries no longer listed are kept: old usage still needs their names."""
-    _upsert(
-        conn,
-        anthropic_workspaces,
-        [
-            {
-                "connection_id": connection_id,
-                "id": w.id,
-                "name": w.name,
-                "archived_at": w.archived_at,
-                "created_at": w.created_at,
-            }
-            for w in _unique(directory.workspaces)
-        ],
-    )
-    _upsert(
-        conn,
-        anthropic_api_keys,
-        [
-            {
-                "connection_id": connection_id,
-                "id": k.id,
-                "name": k.name,
-                "workspace_id": k.workspace_id,
-                "status": k.status,
-                "partial_key_hint": k.partial_key_hint,
-                "created_by_id": k.created_by_id,
-                "created_by_type": k.created_by_type,
-                "created_at": k.created_at,
-            }
-            for k in _unique(directory.api_keys)
-        ],
-    )
-    _upsert(
-        conn,
-        anthropic_users,
-        [
-            {
-                "connection_id": connection_id,
-                "id": u.id,
-                "email": u.email,
-                "name": u.name,
-                "role": u.role,
-                "added_at": u.added_at,
-            }
-            for u in _unique(directory.users)
-        ],
-    )
-
-
-def _unique(items: Iterable[Any]) -> list[Any]:
-    """Last entry per id wins (one statement may not touch a key twice on PostgreSQL)."""
-    return list({item.id: item for item in items}.values())

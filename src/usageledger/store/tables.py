@@ -42,7 +42,10 @@ __all__ = [
     "actor_usage_rows",
     "anthropic_actors",
     "anthropic_api_keys",
+    "anthropic_rbac_group_members",
+    "anthropic_rbac_groups",
     "anthropic_users",
+    "anthropic_workspace_members",
     "anthropic_workspaces",
     "connections",
     "cost_rows",
@@ -256,6 +259,7 @@ events = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # credential | scope | rate_limit | upstream_error | sync_started | sync_finished | sync_failed
     # | late_data | fallback | key_verified | mismatch | disconnected | connected | grain_skipped
+    # | directory_skipped
     Column("kind", String(40), nullable=False),
     Column("level", String(10), nullable=False),  # info | warning | error
     Column("message", Text, nullable=False),
@@ -287,6 +291,7 @@ anthropic_api_keys = Table(
     Column("created_by_id", String(200)),
     Column("created_by_type", String(40)),
     Column("created_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),  # NULL: never expires
 )
 
 anthropic_users = Table(
@@ -312,6 +317,35 @@ anthropic_actors = Table(
     Column("name", String(500)),
     Column("deleted", Boolean, nullable=False, server_default=false()),
     Column("last_seen_day", Date, nullable=False),
+)
+
+# Who belongs where, as the last sync that could read it listed it: replaced whole on every such sync, so a
+# member removed upstream disappears here. A sync that may not read a list (403/404) leaves it as it was.
+anthropic_workspace_members = Table(
+    "anthropic_workspace_members",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("workspace_id", String(200), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("workspace_role", String(60), nullable=False),
+)
+
+# RBAC groups exist in Claude Enterprise organizations only; their ids are the analytics' `rbac_group_id`.
+anthropic_rbac_groups = Table(
+    "anthropic_rbac_groups",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("name", String(500), nullable=False),
+)
+
+anthropic_rbac_group_members = Table(
+    "anthropic_rbac_group_members",
+    metadata,
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("rbac_group_id", String(200), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("email", String(320), nullable=False),
 )
 
 # --- rollups: the same rows summed to coarser grains, so a year of a large organization reads fast ------

@@ -34,7 +34,7 @@ from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLed
 from ..models import CostRecord, UsageRecord, Window
 from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_skipped
 from .credentials import open_admin_key
-from .events import record_error, record_event, record_rate_limits
+from .events import note_directory_skipped, record_error, record_event, record_rate_limits
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .prefetch import iter_prefetched
@@ -177,6 +177,8 @@ def _sync_windows(
     with engine.begin() as conn:
         permit.claim(conn)
         store.upsert_directory(conn, connection_id, directory)
+        if directory.skipped:
+            note_directory_skipped(conn, connection, directory.skipped)
         has_actors = isinstance(source, ActorSource)
         if not has_actors:
             note_actor_grain_skipped(conn, connection)

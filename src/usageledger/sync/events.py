@@ -9,8 +9,25 @@ from sqlalchemy.engine import Connection
 from .. import store
 from ..anthropic import RateLimitNotice
 from ..errors import UsageLedgerError
+from ..models import SkippedEndpoint
 
-__all__ = ["record_error", "record_event", "record_rate_limits"]
+__all__ = ["note_directory_skipped", "record_error", "record_event", "record_rate_limits"]
+
+# What each optional directory list brings, and what to do when it is refused.
+_SKIPPED_MEANING = {
+    "/v1/organizations/workspaces/{workspace_id}/members": (
+        "who belongs to which workspace is not known",
+        "use an Admin API key of an organization admin",
+    ),
+    "/v1/organizations/rbac_groups": (
+        "RBAC group names are not known (the API offers RBAC groups to Claude Enterprise organizations only)",
+        "nothing, unless this is an Enterprise organization: then use an Admin API key of an organization admin",
+    ),
+    "/v1/organizations/rbac_groups/{rbac_group_id}/members": (
+        "who belongs to which RBAC group is not known",
+        "use an Admin API key of an organization admin",
+    ),
+}
 
 
 def record_event(
@@ -58,3 +75,24 @@ def record_error(conn: Connection, connection: store.ConnectionRow, exc: BaseExc
         kind, message, request_id = "error", f"Sync stopped by {type(exc).__name__}.", None
     kind = {"error": "sync_failed"}.get(kind, kind)
     record_event(conn, connection, kind, "error", message, request_id=request_id)
+
+
+def note_directory_skipped(
+    conn: Connection, connection: store.ConnectionRow, skipped: list[SkippedEndpoint]
+) -> None:
+    """One event per sync naming every optional directory list the API refused; the sync goes on."""
+    parts = []
+    for skip in skipped:
+        meaning, todo = _SKIPPED_MEANING.get(skip.path, ("that list is not known", "check the key's role"))
+        answer = "403, not allowed for this key" if skip.status == 403 else "404, not offered here"
+        parts.append(f"{skip.path} answered {answer}: {meaning}; to get it, {todo}")
+    record_event(
+        conn,
+        connection,
+        "directory_skipped",
+        "info" if all(s.path.startswith("/v1/organizations/rbac_groups") for s in skipped) else "warning",
+        "Optional directory lists were skipped and the sync went on. " + ". ".join(parts) + ". What was "
+        "stored from an earlier sync that could read them is kept.",
+        request_id=skipped[-1].request_id,
+        details={"endpoints": [{"path": s.path, "status": s.status} for s in skipped]},
+    )
