@@ -94,7 +94,7 @@ DELETED = {
                 "provider": {"type": "oidc", "issuer": "https://idp.test"},
                 "subject": "s",
             },
-            ActorInfo("federated_actor", "oidc:https://idp.test:s"),
+            ActorInfo("federated_actor", "oidc:https%3A//idp.test:s"),
         ),
     ],
 )
@@ -153,3 +153,36 @@ def test_an_unknown_actor_kind_is_a_malformed_page_that_says_where() -> None:
     page = parse_actor_usage(_page(_row({"type": "robot_actor", "robot_id": "r"}, usage=_USAGE)), None)
     with pytest.raises(MalformedResponseError, match=r"malformed actor usage page.*actor"):
         _ = page.records
+
+
+def _federated(provider: dict[str, Any], subject: str | None) -> dict[str, Any]:
+    return {"type": "federated_actor", "provider": provider, "subject": subject}
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # A colon moved between the issuer and the subject: one id when the parts were joined unescaped.
+        (
+            _federated({"type": "oidc", "issuer": "https://idp.test:8443"}, "team"),
+            _federated({"type": "oidc", "issuer": "https://idp.test"}, "8443:team"),
+        ),
+        (
+            _federated({"type": "aws", "account_id": "1:2"}, "x"),
+            _federated({"type": "aws", "account_id": "1"}, "2:x"),
+        ),
+        # An issuer that spells out an escape is not the issuer whose ':' was escaped.
+        (
+            _federated({"type": "oidc", "issuer": "https%3A//idp.test"}, "s"),
+            _federated({"type": "oidc", "issuer": "https://idp.test"}, "s"),
+        ),
+    ],
+)
+def test_different_federated_identities_never_share_an_id(one, other) -> None:
+    """Two identities whose parts join to the same text unescaped keep two ids, and each id is stable."""
+    page = parse_actor_usage(
+        _page(_row(one, usage=_USAGE), _row(other, usage=_USAGE), _row(one, usage=_USAGE)), "o"
+    )
+    ids = [record.dims.actor_id for record in page.records]
+    assert ids[0] != ids[1] and ids[0] == ids[2]
+    assert len(page.actors) == 2

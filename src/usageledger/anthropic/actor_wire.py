@@ -6,6 +6,12 @@ service account's `service_account_id`, an API key's `api_key_id`, and for a fed
 id made of the provider's kind, the identity it is bound to (AWS account, Azure subscription, GCP project,
 OIDC issuer) and the subject (the ARN of an AWS role is one actor across its sessions, so the per-session
 `signed_principal` is left out). A null actor becomes (None, None); such rows are summed by the sync.
+
+The federated id is `kind:bound:subject` with `%` and `:` percent-escaped in `bound` only, so it is
+collision-free: the kind has no `:`, the escaped bound has none, and everything after the second `:` is the
+subject, colons and all. (Unescaped, an OIDC issuer `https://a:b` with subject `c` and issuer `https://a`
+with subject `b:c` were one id.) Account, subscription and project ids have neither character, so their ids
+read as before; an absent issuer or subject is written empty, as the API's null and "" name no one.
 """
 
 from __future__ import annotations
@@ -119,7 +125,8 @@ def _federated_id(actor: _FederatedActor) -> str:
         bound_to = p.project_number
     else:
         bound_to = p.issuer or ""
-    return f"{type(p).__struct_config__.tag}:{bound_to}:{actor.subject or ''}"
+    escaped = bound_to.replace("%", "%25").replace(":", "%3A")  # '%' first, so escapes stay unambiguous
+    return f"{type(p).__struct_config__.tag}:{escaped}:{actor.subject or ''}"
 
 
 def actor_of(actor: _Actor | None) -> ActorInfo | None:
