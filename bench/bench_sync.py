@@ -77,6 +77,25 @@ def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int, int]:
     return data_calls, actor_calls, 2 * len(windows), len(windows)
 
 
+def _directory_calls(rows_per_day: int) -> int:
+    """Pages of 1,000 the directory needs: workspaces, API keys, users, each live workspace's members, and
+    one RBAC groups call (403: the fake, like the demo, is a Console organization)."""
+    fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
+
+    def pages(entries: int) -> int:
+        return max(1, math.ceil(entries / 1000))
+
+    live = [w.id for w in fake.workspaces if w.archived_at is None]
+    members = sum(pages(sum(1 for m in fake.members if m[0] == ws)) for ws in live)
+    return (
+        pages(len(fake.workspaces))
+        + pages(len(fake.directory.api_keys))
+        + pages(len(fake.users))
+        + members
+        + 1
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows-per-day", type=int, default=2300)  # ~2,000 active groups a day
@@ -142,7 +161,7 @@ def main() -> None:
         fake.wait()
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
-    directory_calls = 3  # workspaces, api_keys, users: one page of up to 1,000 each
+    directory_calls = _directory_calls(args.rows_per_day)
     minimum = data_calls + actor_calls + check_calls + directory_calls
     stored = usage_rows + cost_rows + actor_rows
     verdict = "== minimum" if api_calls == minimum else f"NOT minimum ({api_calls - minimum:+})"

@@ -33,13 +33,17 @@ def fake_anthropic(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
     seed: Annotated[int, typer.Option(help="Seed of the generated organization.")] = DEMO_SEED,
     rows_per_day: Annotated[int, typer.Option(help="Dimension combinations a day.")] = DEMO_ROWS_PER_DAY,
+    rbac_groups: Annotated[
+        bool,
+        typer.Option(help="Serve RBAC groups like a Claude Enterprise organization (else they answer 403)."),
+    ] = False,
 ) -> None:
     """Serve the fake Anthropic Admin API alone on loopback, for trying things by hand."""
     from ..fake import FAKE_ADMIN_KEY, serve_forever
 
     console.print(f"Fake Anthropic Admin API on http://127.0.0.1:{port} — admin key: {FAKE_ADMIN_KEY}")
     console.print(f"Point usageledger at it: USAGELEDGER_ANTHROPIC_BASE_URL=http://127.0.0.1:{port}")
-    serve_forever("127.0.0.1", port, seed, rows_per_day)
+    serve_forever("127.0.0.1", port, seed, rows_per_day, rbac_groups=rbac_groups)
 
 
 @app.command()

@@ -75,7 +75,14 @@ def serve_in_thread(
     return RunningFake(fake, server, thread, f"http://{host}:{bound_port}")
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 8765, seed: int = 7, rows_per_day: int = 120) -> None:
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int = 7,
+    rows_per_day: int = 120,
+    *,
+    rbac_groups: bool = False,
+) -> None:
     """Serve a fresh FakeOrganization in the foreground until interrupted (the `fake-anthropic` command)."""
-    fake = FakeOrganization(seed=seed, rows_per_day=rows_per_day)
+    fake = FakeOrganization(seed=seed, rows_per_day=rows_per_day, rbac_groups=rbac_groups)
     uvicorn.Server(_config(fake, host, port)).run()
