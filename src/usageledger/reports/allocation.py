@@ -9,7 +9,6 @@ method, so the shown rows add up to the shown total to the cent.
 
 from __future__ import annotations
 
-
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -19,7 +18,15 @@ from sqlalchemy import Connection
 from usageledger.errors import UsageError
 from usageledger.store.runs import list_events
 
-from .allocation_data import GroupSpend, Labels, SpendScope, load_directory, load_groups, load_labels, load_total
+from .allocation_data import (
+    GroupSpend,
+    Labels,
+    SpendScope,
+    load_directory,
+    load_groups,
+    load_labels,
+    load_total,
+)
 from .ownership_rules import NO_APPLICATION, Attribution, Directory, plan_attribution
 from .periods import Period
 
@@ -123,7 +130,9 @@ def plan_cents(amounts: list[int]) -> list[int]:
     return floors
 
 
-def attribute_spend(conn: Connection, scope: SpendScope, directory: Directory | None = None) -> list[AttributedSpend]:
+def attribute_spend(
+    conn: Connection, scope: SpendScope, directory: Directory | None = None
+) -> list[AttributedSpend]:
     """The scope's spend groups, each with its attribution (the rules run once per actor and workspace)."""
     directory = directory or load_directory(conn, scope.tenant_id)
     cache: dict[object, Attribution] = {}
@@ -227,8 +236,9 @@ def load_scope(
     conn: Connection, tenant_id: int, period: Period, organization: str | None = None
 ) -> tuple[SpendScope, Labels]:
     """The scope and names the detail pages (people, Unallocated) read beside `attribute_spend`."""
-    return SpendScope.load(conn, tenant_id, period.start, period.last_day, organization), load_labels(conn, tenant_id)
+    return SpendScope.load(conn, tenant_id, period.start, period.last_day, organization), load_labels(
+        conn, tenant_id
+    )
 
 
 __all__ += ["load_scope", "plan_rows"]
-

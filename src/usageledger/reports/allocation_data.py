@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from usageledger.errors import UsageError
 from usageledger.store.tables import (
@@ -96,8 +96,14 @@ def load_groups(conn: Connection, scope: SpendScope) -> list[GroupSpend]:
     if scope.with_actors:
         t = actor_cost_rows
         query = (
-            select(t.c.actor_type, t.c.actor_id, t.c.workspace_id, t.c.product,
-                   func.sum(t.c.amount_microcents), func.sum(t.c.list_amount_microcents))  # fmt: skip
+            select(
+                t.c.actor_type,
+                t.c.actor_id,
+                t.c.workspace_id,
+                t.c.product,
+                func.sum(t.c.amount_microcents),
+                func.sum(t.c.list_amount_microcents),
+            )  # fmt: skip
             .where(t.c.connection_id.in_(scope.with_actors), t.c.day.between(scope.since, scope.until))
             .group_by(t.c.actor_type, t.c.actor_id, t.c.workspace_id, t.c.product)
         )
@@ -108,15 +114,19 @@ def load_groups(conn: Connection, scope: SpendScope) -> list[GroupSpend]:
             out.append(GroupSpend(group, _none(product), int(amount or 0), int(list_amount or 0)))
     if scope.classic:
         d = cost_rows
-        query = (
-            select(d.c.api_key_id, d.c.workspace_id, func.sum(d.c.amount_microcents),
-                   func.sum(d.c.list_amount_microcents))  # fmt: skip
+        daily_query = (
+            select(
+                d.c.api_key_id,
+                d.c.workspace_id,
+                func.sum(d.c.amount_microcents),
+                func.sum(d.c.list_amount_microcents),
+            )  # fmt: skip
             .where(d.c.connection_id.in_(scope.classic), d.c.day.between(scope.since, scope.until))
             .group_by(d.c.api_key_id, d.c.workspace_id)
         )
         if scope.organization is not None:
-            query = query.where(d.c.organization_id == scope.organization)
-        for key_id, workspace, amount, list_amount in conn.execute(query):
+            daily_query = daily_query.where(d.c.organization_id == scope.organization)
+        for key_id, workspace, amount, list_amount in conn.execute(daily_query):
             group = SpendGroup("api_actor", _none(key_id), workspace or "")
             out.append(GroupSpend(group, None, int(amount or 0), int(list_amount or 0)))
     return out
@@ -134,7 +144,7 @@ def load_total(conn: Connection, scope: SpendScope) -> tuple[int, int]:
     return int(amount or 0), int(list_amount or 0)
 
 
-def _tenant_connections(tenant_id: int) -> select:  # type: ignore[valid-type]
+def _tenant_connections(tenant_id: int) -> Select[tuple[int]]:
     return select(connections.c.id).where(connections.c.tenant_id == tenant_id)
 
 
@@ -149,7 +159,9 @@ def _people(conn: Connection, tenant_id: int) -> tuple[dict[int, PersonInfo], di
     out = {}
     for r in conn.execute(select(people).where(people.c.tenant_id == tenant_id, people.c.active)):
         person_teams = tuple(sorted(memberships.get(r.id, ()), key=lambda t: (t.name.lower(), t.id)))
-        name = r.display_name or " ".join(filter(None, (r.given_name, r.family_name))) or r.email or r.user_name
+        name = (
+            r.display_name or " ".join(filter(None, (r.given_name, r.family_name))) or r.email or r.user_name
+        )
         out[r.id] = PersonInfo(r.id, name, r.email, r.cost_center or None, person_teams)
     return out, by_id
 
@@ -164,7 +176,9 @@ def load_directory(conn: Connection, tenant_id: int) -> Directory:
     user_emails = {
         r.id: r.email
         for r in conn.execute(
-            select(anthropic_users.c.id, anthropic_users.c.email).where(anthropic_users.c.connection_id.in_(mine))
+            select(anthropic_users.c.id, anthropic_users.c.email).where(
+                anthropic_users.c.connection_id.in_(mine)
+            )
         )
     }
     keys = {
@@ -186,7 +200,9 @@ def load_directory(conn: Connection, tenant_id: int) -> Directory:
     }
     resources = {
         (r.subject_type, r.subject_id): apps[r.application_id]
-        for r in conn.execute(select(application_resources).where(application_resources.c.tenant_id == tenant_id))
+        for r in conn.execute(
+            select(application_resources).where(application_resources.c.tenant_id == tenant_id)
+        )
         if r.application_id in apps
     }
     return Directory(actors, user_emails, keys, by_email, people_by_id, teams_by_id, overrides, resources)
@@ -205,7 +221,11 @@ class Labels:
             name, hint = self.keys.get(subject_id, (subject_id, None))
             return f"API key {name}" + (f" ({hint})" if hint else "")
         if subject_type == "workspace":
-            return f"Workspace {self.workspaces.get(subject_id, subject_id)}" if subject_id else "Default workspace"
+            return (
+                f"Workspace {self.workspaces.get(subject_id, subject_id)}"
+                if subject_id
+                else "Default workspace"
+            )
         return f"Service account {subject_id}"
 
     def actor(self, kind: str | None, actor_id: str | None) -> str:
