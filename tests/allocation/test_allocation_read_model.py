@@ -25,7 +25,7 @@ from usageledger.models import (
     Window,
     WorkspaceInfo,
 )
-from usageledger.reports.allocation import ALLOCATION_DIMENSIONS, allocate, plan_cents
+from usageledger.reports.allocation import ALLOCATION_DIMENSIONS, allocate, plan_cents, plan_spread
 from usageledger.reports.ownership_rules import (
     DELETED_USER,
     FEDERATED_IDENTITY,
@@ -77,7 +77,12 @@ def _write(conn, connection_id: int, daily: list[CostRecord], actor: list[CostRe
         writer.finish()
 
 
-def _seed(engine: Engine, connection_id: int, extra_actor_cents: str | None = None) -> dict[str, int]:
+def _seed(
+    engine: Engine,
+    connection_id: int,
+    extra_actor_cents: str | None = None,
+    extra_daily: tuple[CostRecord, ...] = (),
+) -> dict[str, int]:
     """Both grains of one organization (the same money, split two ways), its directory, people and teams."""
     daily, actor = [], []
     for i, (kind, actor_id, workspace, product, cents) in enumerate(ACTOR_SPEND):
@@ -92,7 +97,7 @@ def _seed(engine: Engine, connection_id: int, extra_actor_cents: str | None = No
                                 Decimal(extra_actor_cents)))  # fmt: skip
     with engine.begin() as conn:
         tenant = ensure_default_tenant(conn)
-        _write(conn, connection_id, daily, actor)
+        _write(conn, connection_id, [*daily, *extra_daily], actor)
         upsert_directory(conn, connection_id, Directory(
             workspaces=[WorkspaceInfo("wrk_a", "Alpha"), WorkspaceInfo("wrk_b", "Beta")],
             api_keys=[ApiKeyInfo("key_bob", "Bob's key", "wrk_a", created_by_id="user_bob", created_by_type="user"),
@@ -203,3 +208,24 @@ def test_largest_remainder_cents_add_up_to_the_rounded_total(amounts: list[int])
     """Each amount moves by less than a cent, and the cents add up to the sum rounded half-even."""
     assert sum(cents) == (Decimal(sum(amounts)) / 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     assert all(abs(c * 1_000_000 - a) < 1_000_000 for c, a in zip(cents, amounts, strict=True))
+
+
+def test_the_grains_rounding_gap_is_spread_so_the_allocation_still_adds_up(
+    engine: Engine, connection_id: int
+) -> None:
+    """Rows are rounded to micro-cents one by one: a gap of a micro-cent per row is rounding, not a mismatch."""
+    # One more daily row of a micro-cent, which the actor grain rounded away.
+    extra = CostRecord(D1, Dimensions(ORG, "wrk_a", None, "claude-x", "extra"), Decimal("0.000001"))
+    ids = _seed(engine, connection_id, extra_daily=(extra,))
+    with engine.connect() as conn:
+        found = allocate(conn, ids["tenant"], "team", MARCH)
+    assert found.balanced and found.total_microcents == int(_total_cents() * 1_000_000) + 1
+
+
+@pytest.mark.parametrize(
+    ("amounts", "extra"), [([5, 5, 0], 3), ([10, -4, 2], -2), ([0, 0], 1), ([1_000_000, 1], 7), ([3], 0)]
+)
+def test_spreading_a_gap_lands_every_micro_cent(amounts: list[int], extra: int) -> None:
+    spread = plan_spread(amounts, extra)
+    assert sum(spread) == sum(amounts) + extra
+    assert all(abs(s - a) <= abs(extra) for s, a in zip(spread, amounts, strict=True))

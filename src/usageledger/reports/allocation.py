@@ -10,7 +10,7 @@ method, so the shown rows add up to the shown total to the cent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import Connection
@@ -19,10 +19,12 @@ from usageledger.errors import UsageError
 from usageledger.store.runs import list_events
 
 from .allocation_data import (
+    GrainGap,
     GroupSpend,
     Labels,
     SpendScope,
     load_directory,
+    load_grain_gap,
     load_groups,
     load_labels,
     load_total,
@@ -130,19 +132,47 @@ def plan_cents(amounts: list[int]) -> list[int]:
     return floors
 
 
+def plan_spread(amounts: list[int], extra: int) -> list[int]:
+    """`extra` micro-cents shared in proportion to the (positive) amounts, largest remainder first.
+
+    Used for the rounding gap between the grains: a few micro-cents, so whom it lands on does not matter,
+    but every one of them must land somewhere for the allocation to add up.
+    """
+    if not extra or not amounts:
+        return list(amounts)
+    weights = [max(a, 0) for a in amounts]
+    whole = sum(weights)
+    if whole == 0:
+        weights, whole = [1] * len(amounts), len(amounts)
+    sign, size = (1 if extra > 0 else -1), abs(extra)
+    shares = [size * w // whole for w in weights]
+    order = sorted(range(len(amounts)), key=lambda i: (-(size * weights[i] % whole), i))
+    for i in order[: size - sum(shares)]:
+        shares[i] += 1
+    return [a + sign * s for a, s in zip(amounts, shares, strict=True)]
+
+
 def attribute_spend(
     conn: Connection, scope: SpendScope, directory: Directory | None = None
-) -> list[AttributedSpend]:
-    """The scope's spend groups, each with its attribution (the rules run once per actor and workspace)."""
+) -> tuple[list[AttributedSpend], GrainGap]:
+    """The scope's spend groups, each with its attribution (the rules run once per actor and workspace).
+
+    The grains' rounding gap is spread over the groups, so they add up to the reported total exactly
+    unless the grains disagree beyond rounding (the returned gap says by how much and on which days).
+    """
     directory = directory or load_directory(conn, scope.tenant_id)
+    gap = load_grain_gap(conn, scope)
+    groups = load_groups(conn, scope)
+    spread = plan_spread([g.amount for g in groups], gap.rounding)
     cache: dict[object, Attribution] = {}
     out = []
-    for spend in load_groups(conn, scope):
+    for group, amount in zip(groups, spread, strict=True):
+        spend = replace(group, amount=amount)
         found = cache.get(spend.group)
         if found is None:
             found = cache[spend.group] = plan_attribution(directory, spend.group)
         out.append(AttributedSpend(spend, found))
-    return out
+    return out, gap
 
 
 def _key_of(by: str) -> Callable[[AttributedSpend], tuple[str, str, str | None]]:
@@ -201,13 +231,15 @@ def plan_rows(by: str, attributed: Iterable[AttributedSpend]) -> list[Allocation
     return rows
 
 
-def _imbalance_note(conn: Connection, tenant_id: int, total: int, allocated: int) -> str | None:
+def _imbalance_note(
+    conn: Connection, tenant_id: int, total: int, allocated: int, gap: GrainGap
+) -> str | None:
     if total == allocated:
         return None
-    gap = _cents(total - allocated)
+    days = ", ".join(d.isoformat() for d in gap.days[:5]) + (" …" if len(gap.days) > 5 else "")
     note = (f"The allocated rows add up to {_cents(allocated)} USD where the organization's reported cost is "
-            f"{_cents(total)} USD ({gap:+} USD): the usage by actor does not add up to the daily usage for "
-            "some day.")  # fmt: skip
+            f"{_cents(total)} USD ({_cents(total - allocated):+} USD): the usage by actor does not add up to "
+            f"the daily usage" + (f" on {days}." if days else "."))  # fmt: skip
     mismatches = list_events(conn, tenant_id=tenant_id, kind="mismatch", limit=1)
     if mismatches:
         note += f" See the mismatch event #{mismatches[0].id} in Events, and re-sync the days it names."
@@ -225,11 +257,12 @@ def allocate(
     """
     _key_of(by)  # an unknown dimension fails before any query
     scope = SpendScope.load(conn, tenant_id, period.start, period.last_day, organization)
-    rows = plan_rows(by, attribute_spend(conn, scope))
+    attributed, gap = attribute_spend(conn, scope)
+    rows = plan_rows(by, attributed)
     total, list_total = load_total(conn, scope)
     allocated = sum(r.amount_microcents for r in rows)
     return Allocation(by, period, organization, rows, total, list_total, allocated,
-                      _imbalance_note(conn, tenant_id, total, allocated))  # fmt: skip
+                      _imbalance_note(conn, tenant_id, total, allocated, gap))  # fmt: skip
 
 
 def load_scope(
@@ -241,4 +274,4 @@ def load_scope(
     )
 
 
-__all__ += ["load_scope", "plan_rows"]
+__all__ += ["load_scope", "plan_rows", "plan_spread"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
@@ -42,7 +43,17 @@ from .ownership_rules import (
     TeamInfo,
 )
 
-__all__ = ["GroupSpend", "Labels", "SpendScope", "load_directory", "load_groups", "load_labels", "load_total"]
+__all__ = [
+    "GrainGap",
+    "GroupSpend",
+    "Labels",
+    "SpendScope",
+    "load_directory",
+    "load_grain_gap",
+    "load_groups",
+    "load_labels",
+    "load_total",
+]
 
 _TOTAL_TABLE = cost_rollups["model"]  # the daily grain summed per model: the smallest table with every cost
 
@@ -142,6 +153,49 @@ def load_total(conn: Connection, scope: SpendScope) -> tuple[int, int]:
         query = query.where(t.c.organization_id == scope.organization)
     amount, list_amount = conn.execute(query).one()
     return int(amount or 0), int(list_amount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class GrainGap:
+    """How the actor grain's cost differs from the daily grain's over the scope, in micro-cents.
+
+    Each stored row is rounded to a micro-cent, so a day's sums of the two grains may differ by up to half
+    a micro-cent per row of either: that is `rounding`, spread over the groups so every micro-cent lands.
+    A day that differs by more is a real disagreement (the sync recorded a `mismatch` event): `unexplained`.
+    """
+
+    rounding: int = 0
+    unexplained: int = 0
+    days: tuple[dt.date, ...] = ()  # the days that disagree beyond rounding
+
+
+def _per_day(conn: Connection, table: Any, scope: SpendScope) -> dict[dt.date, tuple[int, int]]:
+    query = (
+        select(table.c.day, func.sum(table.c.amount_microcents), func.count())
+        .where(table.c.connection_id.in_(scope.with_actors), table.c.day.between(scope.since, scope.until))
+        .group_by(table.c.day)
+    )
+    if scope.organization is not None:
+        query = query.where(table.c.organization_id == scope.organization)
+    return {day: (int(amount or 0), int(rows)) for day, amount, rows in conn.execute(query)}
+
+
+def load_grain_gap(conn: Connection, scope: SpendScope) -> GrainGap:
+    """Per day, the daily grain's cost minus the actor grain's, split into rounding and disagreement."""
+    if not scope.with_actors:
+        return GrainGap()
+    actor, daily = _per_day(conn, actor_cost_rows, scope), _per_day(conn, cost_rows, scope)
+    rounding = unexplained = 0
+    days = []
+    for day in sorted(actor.keys() | daily.keys()):
+        (a, a_rows), (d, d_rows) = actor.get(day, (0, 0)), daily.get(day, (0, 0))
+        gap = d - a
+        if a_rows and 2 * abs(gap) <= a_rows + d_rows:
+            rounding += gap
+        elif gap:
+            unexplained += gap
+            days.append(day)
+    return GrainGap(rounding, unexplained, tuple(days))
 
 
 def _tenant_connections(tenant_id: int) -> Select[tuple[int]]:
