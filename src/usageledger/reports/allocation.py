@@ -104,6 +104,10 @@ class Allocation:
         return _cents(self.total_microcents)
 
     @property
+    def list_total_usd(self) -> Decimal:
+        return Decimal(self.list_total_microcents).scaleb(-8)
+
+    @property
     def allocated_usd(self) -> Decimal:
         return _cents(self.allocated_microcents)
 

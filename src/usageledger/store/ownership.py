@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, select, tuple_, update
 
 from usageledger.errors import ConflictError, NotFoundError, UsageError
 
@@ -287,22 +286,40 @@ def _app_event(conn: Connection, tenant_id: int, editor: Editor, action: str, be
 def _write_resources(
     conn: Connection, tenant_id: int, application_id: int, resources: list[tuple[str, str]]
 ) -> None:
+    """Replace the application's resources. A key or workspace serves one application, so its spend is
+    counted once: one that serves another is refused (checked first; the unique key catches a race, and the
+    caller's transaction then rolls back whole)."""
     conn.execute(
         delete(application_resources).where(application_resources.c.application_id == application_id)
     )
     if not resources:
         return
-    try:
-        with conn.begin_nested():
-            conn.execute(application_resources.insert(), [
-                {"tenant_id": tenant_id, "application_id": application_id, "subject_type": t, "subject_id": i}
-                for t, i in resources
-            ])  # fmt: skip
-    except IntegrityError:
+    r = application_resources
+    taken = conn.execute(
+        select(r.c.subject_type, r.c.subject_id).where(
+            r.c.tenant_id == tenant_id, tuple_(r.c.subject_type, r.c.subject_id).in_(resources)
+        )
+    ).first()
+    if taken is not None:
         raise ConflictError(
-            "One of these API keys or workspaces already serves another application; a key or workspace "
-            "serves one application, so its spend is counted once. Remove it there first."
-        ) from None
+            f"The {taken[0].replace('_', ' ')} {taken[1] or '(default workspace)'} already serves another "
+            "application; a key or workspace serves one application, so its spend is counted once. "
+            "Remove it there first."
+        )
+    conn.execute(r.insert(), [
+        {"tenant_id": tenant_id, "application_id": application_id, "subject_type": t, "subject_id": i}
+        for t, i in resources
+    ])  # fmt: skip
+
+
+def _check_free_name(conn: Connection, tenant_id: int, name: str, application_id: int | None = None) -> None:
+    query = select(applications.c.id).where(
+        applications.c.tenant_id == tenant_id, applications.c.name == name
+    )
+    if application_id is not None:
+        query = query.where(applications.c.id != application_id)
+    if conn.execute(query).first() is not None:
+        raise ConflictError(f"An application named {name!r} exists already; pick another name.")
 
 
 def create_application(
@@ -313,12 +330,9 @@ def create_application(
     name, wanted = _check_name(name), _check_resources(resources)
     if team_id is not None:
         _check_team(conn, tenant_id, team_id)
-    try:
-        with conn.begin_nested():
-            result = conn.execute(applications.insert().values(tenant_id=tenant_id, name=name, team_id=team_id,
-                                                               created_at=dt.datetime.now(dt.UTC)))  # fmt: skip
-    except IntegrityError:
-        raise ConflictError(f"An application named {name!r} exists already; pick another name.") from None
+    _check_free_name(conn, tenant_id, name)
+    result = conn.execute(applications.insert().values(tenant_id=tenant_id, name=name, team_id=team_id,
+                                                       created_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     key = result.inserted_primary_key
     assert key is not None
     _write_resources(conn, tenant_id, int(key[0]), wanted)
@@ -342,12 +356,10 @@ def update_application(
         values["team_id"] = team_id
     elif clear_team:
         values["team_id"] = None
+    if "name" in values:
+        _check_free_name(conn, tenant_id, values["name"], application_id)
     if values:
-        try:
-            with conn.begin_nested():
-                conn.execute(update(applications).where(applications.c.id == application_id).values(**values))
-        except IntegrityError:
-            raise ConflictError(f"An application named {values.get('name')!r} exists already.") from None
+        conn.execute(update(applications).where(applications.c.id == application_id).values(**values))
     if resources is not None:
         _write_resources(conn, tenant_id, application_id, _check_resources(resources))
     after = get_application(conn, tenant_id, application_id)
