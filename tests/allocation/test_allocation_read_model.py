@@ -180,14 +180,14 @@ def test_a_connection_without_actor_grain_is_allocated_from_the_daily_grain(engi
 def test_an_actor_grain_that_disagrees_is_said_and_points_at_the_mismatch_event(
     engine: Engine, connection_id: int
 ) -> None:
-    ids = _seed(engine, connection_id, extra_actor_cents="0.5")
+    ids = _seed(engine, connection_id, extra_actor_cents="2.5")
     with engine.begin() as conn:
         event = add_event(conn, tenant_id=ids["tenant"], connection_id=connection_id, kind="mismatch",
                           level="warning", message="The actor grain does not add up")  # fmt: skip
     with engine.connect() as conn:
         found = allocate(conn, ids["tenant"], "person", MARCH)
     assert not found.balanced
-    assert found.allocated_microcents - found.total_microcents == 500_000
+    assert found.allocated_microcents - found.total_microcents == 2_500_000
     assert found.imbalance_note is not None and f"#{event}" in found.imbalance_note
 
 

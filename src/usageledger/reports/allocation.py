@@ -165,8 +165,8 @@ def attribute_spend(
     unless the grains disagree beyond rounding (the returned gap says by how much and on which days).
     """
     directory = directory or load_directory(conn, scope.tenant_id)
-    gap = load_grain_gap(conn, scope)
-    groups = load_groups(conn, scope)
+    groups, actor_days = load_groups(conn, scope)
+    gap = load_grain_gap(conn, scope, actor_days)
     spread = plan_spread([g.amount for g in groups], gap.rounding)
     cache: dict[object, Attribution] = {}
     out = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
@@ -101,28 +100,39 @@ def _none(value: str | None) -> str | None:
     return value or None
 
 
-def load_groups(conn: Connection, scope: SpendScope) -> list[GroupSpend]:
-    """The period's spend summed per (actor, workspace, product), both grains' connections together."""
+def load_groups(
+    conn: Connection, scope: SpendScope
+) -> tuple[list[GroupSpend], dict[dt.date, tuple[int, int]]]:
+    """The period's spend summed per (actor, workspace, product), both grains' connections together, and
+    the actor grain's cost and row count per day (one scan serves both: the grain's table is the big one)."""
     out: list[GroupSpend] = []
+    per_day: dict[dt.date, tuple[int, int]] = {}
     if scope.with_actors:
         t = actor_cost_rows
+        dims = (t.c.actor_type, t.c.actor_id, t.c.workspace_id, t.c.product)
         query = (
             select(
-                t.c.actor_type,
-                t.c.actor_id,
-                t.c.workspace_id,
-                t.c.product,
+                t.c.day,
+                *dims,
                 func.sum(t.c.amount_microcents),
                 func.sum(t.c.list_amount_microcents),
+                func.count(),
             )  # fmt: skip
             .where(t.c.connection_id.in_(scope.with_actors), t.c.day.between(scope.since, scope.until))
-            .group_by(t.c.actor_type, t.c.actor_id, t.c.workspace_id, t.c.product)
+            .group_by(t.c.day, *dims)
         )
         if scope.organization is not None:
             query = query.where(t.c.organization_id == scope.organization)
-        for kind, actor_id, workspace, product, amount, list_amount in conn.execute(query):
-            group = SpendGroup(_none(kind), _none(actor_id), workspace or "")
-            out.append(GroupSpend(group, _none(product), int(amount or 0), int(list_amount or 0)))
+        sums: dict[tuple[str | None, str | None, str, str | None], list[int]] = {}
+        for day, kind, actor_id, workspace, product, amount, list_amount, rows in conn.execute(query):
+            amount, list_amount = int(amount or 0), int(list_amount or 0)
+            acc = sums.setdefault((_none(kind), _none(actor_id), workspace or "", _none(product)), [0, 0])
+            acc[0] += amount
+            acc[1] += list_amount
+            day_amount, day_rows = per_day.get(day, (0, 0))
+            per_day[day] = (day_amount + amount, day_rows + int(rows))
+        for (kind, actor_id, workspace, product), (amount, list_amount) in sums.items():
+            out.append(GroupSpend(SpendGroup(kind, actor_id, workspace), product, amount, list_amount))
     if scope.classic:
         d = cost_rows
         daily_query = (
@@ -140,7 +150,7 @@ def load_groups(conn: Connection, scope: SpendScope) -> list[GroupSpend]:
         for key_id, workspace, amount, list_amount in conn.execute(daily_query):
             group = SpendGroup("api_actor", _none(key_id), workspace or "")
             out.append(GroupSpend(group, None, int(amount or 0), int(list_amount or 0)))
-    return out
+    return out, per_day
 
 
 def load_total(conn: Connection, scope: SpendScope) -> tuple[int, int]:
@@ -159,9 +169,10 @@ def load_total(conn: Connection, scope: SpendScope) -> tuple[int, int]:
 class GrainGap:
     """How the actor grain's cost differs from the daily grain's over the scope, in micro-cents.
 
-    Each stored row is rounded to a micro-cent, so a day's sums of the two grains may differ by up to half
-    a micro-cent per row of either: that is `rounding`, spread over the groups so every micro-cent lands.
-    A day that differs by more is a real disagreement (the sync recorded a `mismatch` event): `unexplained`.
+    Each stored row is rounded to a micro-cent, so a day's sums of the two grains may differ by a few
+    micro-cents: up to a cent a day is `rounding` (the sync's own check allows as much), spread over the
+    groups so every micro-cent lands. A day that differs by more, or has no actor rows, is a real
+    disagreement (the sync recorded a `mismatch` event): `unexplained`.
     """
 
     rounding: int = 0
@@ -169,28 +180,30 @@ class GrainGap:
     days: tuple[dt.date, ...] = ()  # the days that disagree beyond rounding
 
 
-def _per_day(conn: Connection, table: Any, scope: SpendScope) -> dict[dt.date, tuple[int, int]]:
-    query = (
-        select(table.c.day, func.sum(table.c.amount_microcents), func.count())
-        .where(table.c.connection_id.in_(scope.with_actors), table.c.day.between(scope.since, scope.until))
-        .group_by(table.c.day)
-    )
-    if scope.organization is not None:
-        query = query.where(table.c.organization_id == scope.organization)
-    return {day: (int(amount or 0), int(rows)) for day, amount, rows in conn.execute(query)}
+_CENT = 1_000_000  # micro-cents
 
 
-def load_grain_gap(conn: Connection, scope: SpendScope) -> GrainGap:
-    """Per day, the daily grain's cost minus the actor grain's, split into rounding and disagreement."""
+def load_grain_gap(
+    conn: Connection, scope: SpendScope, actor_days: dict[dt.date, tuple[int, int]]
+) -> GrainGap:
+    """Per day, the daily grain's cost minus the actor grain's (`actor_days`, from `load_groups`)."""
     if not scope.with_actors:
         return GrainGap()
-    actor, daily = _per_day(conn, actor_cost_rows, scope), _per_day(conn, cost_rows, scope)
+    t = _TOTAL_TABLE
+    query = (
+        select(t.c.day, func.sum(t.c.amount_microcents))
+        .where(t.c.connection_id.in_(scope.with_actors), t.c.day.between(scope.since, scope.until))
+        .group_by(t.c.day)
+    )
+    if scope.organization is not None:
+        query = query.where(t.c.organization_id == scope.organization)
+    daily = {day: int(amount or 0) for day, amount in conn.execute(query)}
     rounding = unexplained = 0
     days = []
-    for day in sorted(actor.keys() | daily.keys()):
-        (a, a_rows), (d, d_rows) = actor.get(day, (0, 0)), daily.get(day, (0, 0))
+    for day in sorted(actor_days.keys() | daily.keys()):
+        (a, a_rows), d = actor_days.get(day, (0, 0)), daily.get(day, 0)
         gap = d - a
-        if a_rows and 2 * abs(gap) <= a_rows + d_rows:
+        if a_rows and abs(gap) <= _CENT:
             rounding += gap
         elif gap:
             unexplained += gap
