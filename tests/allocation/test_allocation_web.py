@@ -134,7 +134,9 @@ def test_applications_crud_with_events_and_one_application_per_key(admin, engine
     assert [e["action"] for e in _events(engine, "application_changed")] == ["created", "changed", "deleted"]
 
 
-def test_assigning_an_owner_on_the_unallocated_page_moves_its_spend(admin, member, acme_connection, people):
+def test_assigning_an_owner_on_the_unallocated_page_moves_its_spend(
+    admin, member, accounts, acme_connection, people
+):
     """The first subject to fix gets a team; it leaves the list and its spend leaves Unallocated."""
     page = admin.get("/allocation/unallocated?period=30d")
     assert page.status_code == 200 and 'class="inline-form assign-owner"' in page.text
@@ -151,7 +153,9 @@ def test_assigning_an_owner_on_the_unallocated_page_moves_its_spend(admin, membe
     after = admin.get("/api/v1/allocation?by=team&period=30d").json()
     assert sum(Decimal(r["exact_amount_usd"]) for r in after["rows"] if r["unallocated"]) < unallocated_before
     assert after["total_usd"] == before["total_usd"] and after["balanced"]
-    assert "assign-owner" not in member.get("/allocation/unallocated?period=30d").text  # members read only
+    member_page = member.get("/allocation/unallocated?period=30d").text
+    assert "assign-owner" not in member_page  # members read only, and see who changed what
+    assert f"{accounts['acme_admin'].email} changed the owner of" in member_page
 
 
 def test_people_and_applications_pages_render(admin, acme_connection, people):

@@ -18,6 +18,7 @@ from usageledger.errors import UsageError, UsageLedgerError
 from usageledger.reports import PERIOD_PRESETS
 from usageledger.reports.allocation import ALLOCATION_DIMENSIONS
 from usageledger.reports.allocation_views import read_allocation_detail
+from usageledger.store import EventRow, list_events
 from usageledger.store.ownership import (
     OWNER_SUBJECTS,
     create_application,
@@ -106,7 +107,8 @@ def people_page(request: Request, services: ServicesDep, user: PageUser) -> Resp
 def unallocated_page(request: Request, services: ServicesDep, user: PageUser) -> Response:
     def read(conn: Any, form: AllocationForm) -> dict[str, Any]:
         return {"found": read_allocation_detail(conn, user.tenant_id, read_period(form), form.organization_id),
-                "people": list_people_choices(conn, user.tenant_id), "teams": list_team_choices(conn, user.tenant_id)}  # fmt: skip
+                "people": list_people_choices(conn, user.tenant_id), "teams": list_team_choices(conn, user.tenant_id),
+                "changes": _ownership_changes(conn, user.tenant_id)}  # fmt: skip
 
     return _render_filtered(request, services, user, "unallocated", "allocation_unallocated.html", read)
 
@@ -119,6 +121,13 @@ def applications_page(request: Request, services: ServicesDep, user: PageUser) -
                 "teams": list_team_choices(conn, user.tenant_id)}  # fmt: skip
 
     return _render_filtered(request, services, user, "applications", "allocation_applications.html", read)
+
+
+def _ownership_changes(conn: Any, tenant_id: int, limit: int = 20) -> list[EventRow]:
+    """The latest owner and application changes (who, when, what), newest first."""
+    found = [e for kind in ("owner_changed", "application_changed")
+             for e in list_events(conn, tenant_id=tenant_id, kind=kind, limit=limit)]  # fmt: skip
+    return sorted(found, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
 
 def _back(form: dict[str, Any], tab: str) -> RedirectResponse:
