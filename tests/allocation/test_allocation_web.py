@@ -162,3 +162,29 @@ def test_people_and_applications_pages_render(admin, acme_connection, people):
     assert admin.get("/allocation/people?period=30d").status_code == 200
     page = admin.get("/allocation/applications?period=30d")
     assert page.status_code == 200 and 'id="new-application"' in page.text
+
+
+def test_applications_are_created_and_changed_with_the_page_forms(admin, member, acme_connection, people):
+    """Several keys and workspaces picked in one form land together; Delete removes it; members get 403."""
+    token = _csrf(admin, "/allocation/applications")
+    form = {"csrf_token": token, "name": "Chatbot", "team_id": str(people["team"]), "period": "30d",
+            "resource": ["api_key:k1", "workspace:"]}  # fmt: skip
+    answer = admin.post("/allocation/applications", data=form)
+    assert answer.status_code == 303 and answer.headers["location"] == "/allocation/applications?period=30d"
+    (app,) = admin.get("/api/v1/applications").json()["applications"]
+    assert (app["name"], app["team_id"]) == ("Chatbot", people["team"])
+    assert {(r["subject_type"], r["subject_id"]) for r in app["resources"]} == {
+        ("api_key", "k1"),
+        ("workspace", ""),
+    }
+    edit = {"csrf_token": token, "team_id": "", "resource": ["api_key:k2"], "action": "save"}
+    assert admin.post(f"/allocation/applications/{app['id']}", data=edit).status_code == 303
+    (changed,) = admin.get("/api/v1/applications").json()["applications"]
+    assert changed["team_id"] is None and changed["resources"] == [
+        {"subject_type": "api_key", "subject_id": "k2"}
+    ]
+    member_form = {"csrf_token": _csrf(member, "/allocation/applications"), "action": "delete"}
+    assert member.post(f"/allocation/applications/{app['id']}", data=member_form).status_code == 403
+    delete = {"csrf_token": token, "action": "delete"}
+    assert admin.post(f"/allocation/applications/{app['id']}", data=delete).status_code == 303
+    assert admin.get("/api/v1/applications").json()["applications"] == []
