@@ -1,5 +1,8 @@
 """One read model for every rendering: CLI tables, web pages, the JSON API and exports."""
 
+from .allocation import ALLOCATION_DIMENSIONS, Allocation, AllocationRow, allocate
+from .allocation_json import allocation_json
+from .allocation_views import AllocationDetail, read_allocation_detail
 from .forecast import FORECAST_METHOD, Forecast, plan_change, plan_forecast
 from .overview import Overview, build_overview
 from .overview_json import overview_json
@@ -28,6 +31,13 @@ from .usage import (
 )
 
 __all__ = [
+    "ALLOCATION_DIMENSIONS",
+    "Allocation",
+    "AllocationDetail",
+    "AllocationRow",
+    "allocate",
+    "allocation_json",
+    "read_allocation_detail",
     "COST_METRICS",
     "CUSTOM_PERIOD",
     "FORECAST_METHOD",

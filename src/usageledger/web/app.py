@@ -14,7 +14,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
-from usageledger.web import api, api_overview, api_users, pages_account, pages_integrations, pages_overview
+from usageledger.web import (
+    api,
+    api_allocation,
+    api_overview,
+    api_users,
+    pages_account,
+    pages_allocation,
+    pages_integrations,
+    pages_overview,
+)
 from usageledger.web.deps import Services
 from usageledger.web.errors import install_error_handlers, render_unhandled
 from usageledger.web.security import SecurityHeadersMiddleware, load_session_secret
@@ -77,4 +86,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_users.router)
     app.include_router(pages_overview.router)
     app.include_router(api_overview.router)
+    app.include_router(pages_allocation.router)
+    app.include_router(api_allocation.router)
     return app
