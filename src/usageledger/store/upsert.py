@@ -58,25 +58,38 @@ class WindowResult:
     removed: int
 
 
-def _key_columns(grain: Grain) -> tuple[str, ...]:
-    return ("connection_id", "day", *grain.dimensions)
+def _key_columns(key: tuple[str, ...]) -> tuple[str, ...]:
+    return ("connection_id", "day", *key)
 
 
-def _on_conflict_update(grain: Grain, metrics: tuple[str, ...]) -> str:
+def _on_conflict_update(key: tuple[str, ...], metrics: tuple[str, ...]) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
-    return f"ON CONFLICT ({', '.join(_key_columns(grain))}) DO UPDATE SET {updates}"
+    return f"ON CONFLICT ({', '.join(_key_columns(key))}) DO UPDATE SET {updates}"
 
 
-def _delete_sql(grain: Grain, table: str, placeholder: str) -> str:
-    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(grain))
+def _delete_sql(key: tuple[str, ...], table: str, placeholder: str) -> str:
+    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(key))
     return f"DELETE FROM {table} WHERE {conditions}"
 
 
-def _select_sql(grain: Grain, table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+def _select_sql(key: tuple[str, ...], table: str, metrics: tuple[str, ...], placeholder: str) -> str:
     return (
-        f"SELECT day, {', '.join(grain.dimensions)}, {', '.join(metrics)} FROM {table} "
+        f"SELECT day, {', '.join(key)}, {', '.join(metrics)} FROM {table} "
         f"WHERE connection_id = {placeholder} AND day >= {placeholder} AND day < {placeholder}"
     )
+
+
+def _layout(
+    grain: Grain, kind: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """A kind's table, natural key (after connection and day), metrics and rollups in this grain.
+
+    Cost rows are keyed by the cost breakdown too (cost type, token type): a row that predates it (''
+    for both) is another key, so re-fetching its day deletes it like any row that vanished upstream.
+    """
+    if kind == "usage":
+        return grain.usage_table, grain.dimensions, grain.usage_metrics, grain.rollups
+    return grain.cost_table, grain.cost_dimensions, grain.cost_metrics, grain.all_cost_rollups()
 
 
 class _Target:
@@ -108,19 +121,15 @@ class _Target:
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
-        table, metrics = (
-            (grain.usage_table, grain.usage_metrics)
-            if kind == "usage"
-            else (grain.cost_table, grain.cost_metrics)
-        )
-        columns = (*_key_columns(grain), *metrics, "sync_run_id")
-        width = 2 + len(grain.dimensions)
-        self.key = slice(1, width)  # day and dimensions
+        table, key, metrics, rollups = _layout(grain, kind)
+        columns = (*_key_columns(key), *metrics, "sync_run_id")
+        width = 2 + len(key)
+        self.key = slice(1, width)  # day and natural key
         self.numbers = slice(width, -1)  # metrics
-        self.sums = RollupSums(grain, kind, columns) if grain.rollups else None
+        self.sums = RollupSums(grain, kind, columns) if rollups else None
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
-        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(grain, metrics) if before else "")
-        self.delete_sql = _delete_sql(grain, table, placeholder)
+        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(key, metrics) if before else "")
+        self.delete_sql = _delete_sql(key, table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
         self.seen = False
@@ -149,21 +158,13 @@ class WindowWriter:
         self._day_cache: dict[dt.date, Any] = {}
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self._width = 1 + len(grain.dimensions)  # day and dimensions, the natural key within a connection
-        self._usage = _Target(
-            conn,
-            grain,
-            "usage",
-            placeholder,
-            self._load(_select_sql(grain, grain.usage_table, grain.usage_metrics, placeholder)),
-        )
-        self._cost = _Target(
-            conn,
-            grain,
-            "cost",
-            placeholder,
-            self._load(_select_sql(grain, grain.cost_table, grain.cost_metrics, placeholder)),
-        )
+        self._usage = self._target(grain, "usage", placeholder)
+        self._cost = self._target(grain, "cost", placeholder)
+
+    def _target(self, grain: Grain, kind: str, placeholder: str) -> _Target:
+        table, key, metrics, _ = _layout(grain, kind)
+        before = self._load(_select_sql(key, table, metrics, placeholder), 1 + len(key))
+        return _Target(self._conn, grain, kind, placeholder, before)
 
     def _day_value(self, day: dt.date) -> Any:
         """How a day is bound: ISO text on SQLite (as SQLAlchemy's Date stores it), a date elsewhere."""
@@ -172,10 +173,9 @@ class WindowWriter:
             value = self._day_cache[day] = day.isoformat() if self._sqlite else day
         return value
 
-    def _load(self, sql: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        """Natural key (day, dimensions) → numbers of the rows stored before this run."""
+    def _load(self, sql: str, width: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """Natural key (day, dimensions[, breakdown]) → numbers of the rows stored before this run."""
         params = (self._connection_id, self._day_value(self._window.start), self._day_value(self._window.end))
-        width = self._width
         result = self._conn.exec_driver_sql(sql, params)
         try:
             raw = result.cursor.fetchall() if result.cursor is not None else []
@@ -199,6 +199,7 @@ class WindowWriter:
                 cid,
                 day_value(r.day),
                 *(v or "" for v in r.dims),
+                *(v or "" for v in r.breakdown),
                 round(r.amount_cents.scaleb(6, exact)),
                 round(r.list_amount_cents.scaleb(6, exact)),
                 r.currency,
