@@ -55,7 +55,10 @@ class WindowResult:
     usage_rows: int
     cost_rows: int
     revised: int
-    removed: int
+    removed: int  # stored rows that vanished upstream
+    # Cost rows stored before cost was broken out by type (a combined total, '' types), replaced by the
+    # broken-out rows of their day: a change of how the day is stored, not late data, so not in `removed`.
+    restated: int = 0
 
 
 def _key_columns(key: tuple[str, ...]) -> tuple[str, ...]:
@@ -100,6 +103,7 @@ class _Target:
 
     __slots__ = (
         "before",
+        "breakdown",
         "delete_sql",
         "insert",
         "key",
@@ -126,6 +130,7 @@ class _Target:
         width = 2 + len(key)
         self.key = slice(1, width)  # day and natural key
         self.numbers = slice(width, -1)  # metrics
+        self.breakdown = len(key) - len(grain.dimensions)  # the key's last values: cost type, token type
         self.sums = RollupSums(grain, kind, columns) if rollups else None
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
         self.insert = BulkInsert(conn, table, columns, _on_conflict_update(key, metrics) if before else "")
@@ -248,7 +253,7 @@ class WindowWriter:
 
     def finish(self) -> WindowResult:
         """Delete the window's stored rows this run did not see (only for kinds it wrote) and report."""
-        removed = 0
+        removed = restated = 0
         stored_delta = []
         for target in (self._usage, self._cost):
             gone = 0
@@ -256,9 +261,11 @@ class WindowWriter:
                 cid = self._connection_id
                 self._conn.exec_driver_sql(target.delete_sql, [(cid, *key) for key in target.before])
                 gone = len(target.before)
+                restated += _restated(target)
                 target.before = {}
             removed += gone
             stored_delta.append(target.written - target.matched - gone)
+        removed -= restated
         # Row counts live on the connection: counting a year of rows on every page view is too slow.
         # They count the daily grain, the one the pages show; other grains hold the same usage again.
         if self._grain is DAILY:
@@ -280,4 +287,14 @@ class WindowWriter:
             cost_rows=self._cost.written,
             revised=self._revised,
             removed=removed,
+            restated=restated,
         )
+
+
+def _restated(target: _Target) -> int:
+    """The target's vanished rows that are combined totals ('' breakdown) of a day this run broke out."""
+    width = target.breakdown
+    if not width or not target.keys:
+        return 0
+    broken_out_days = {key[0] for key in target.keys if any(key[-width:])}
+    return sum(1 for key in target.before if key[0] in broken_out_days and not any(key[-width:]))
