@@ -92,15 +92,9 @@ def test_the_classic_fallback_keeps_each_results_cost_and_token_type(fake, cli, 
     assert cli("connect", "anthropic", "--key-stdin", stdin=key + "\n").exit_code == 0
     start, end = _span(fake)
     # The classic report leaves out Priority Tier cost (documented) and groups by workspace and description
-    # (model, tier, context window and the types): speed and inference geo are summed within a result.
+    # (model, tier and context window for tokens, the types): speed and geo are summed within a result.
     truth = _truth_by_type(
         (r for r in fake.truth_cost_by_type(start, end) if r.dims.service_tier != "priority"),
-        lambda r: (
-            r.day,
-            r.dims.workspace_id,
-            r.dims.model if r.cost_type == "tokens" else None,
-            r.dims.service_tier,
-            r.dims.context_window,
-        ),  # fmt: skip
+        lambda r: (r.day, r.dims.workspace_id, *(r.dims[3:6] if r.cost_type == "tokens" else ())),
     )
     assert _stored_by_type(db, cost_rows) == truth
