@@ -262,7 +262,7 @@ class CostRecord(NamedTuple):
     breakdown: tuple[str | None, ...] = (None,) * len(COST_BREAKDOWN)
 
     @property
-    def cost_type(self) -> str | None:
+    def cost_type(self) -> str | None:  # for readers; the hot paths unpack the tuple
         return self.breakdown[COST_BREAKDOWN.index("cost_type")]
 
     @property

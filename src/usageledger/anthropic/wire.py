@@ -338,8 +338,14 @@ def usage_record(day: dt.date, dims: Any, u: _Usage) -> UsageRecord:
 
 
 def cost_record(day: dt.date, dims: Any, c: _Cost, breakdown: tuple[str | None, ...]) -> CostRecord:
-    """A cost record from an analytics row's `cost` object (amounts already Decimal cents), for any grain."""
-    return CostRecord(day, dims, c.amount, c.list_amount, c.currency, c.requests, breakdown)
+    """A cost record from an analytics row's `cost` object (amounts already Decimal cents), for any grain.
+
+    Built as a tuple, without NamedTuple's __new__: a breakdown by type makes several records per group.
+    """
+    record: CostRecord = _new_tuple(
+        CostRecord, (day, dims, c.amount, c.list_amount, c.currency, c.requests, breakdown)
+    )
+    return record
 
 
 def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:

@@ -84,11 +84,10 @@ class RollupSums:
                 old = sums.get(key)
                 if old is None:
                     sums[key] = values
-                    continue
-                try:
-                    sums[key] = tuple(map(add, old, values))
-                except TypeError:  # a NULL metric somewhere: sum the SQL way
+                elif None in values or None in old:  # a NULL metric (broken-out cost has no requests)
                     sums[key] = tuple(map(_add_nullable, old, values))
+                else:
+                    sums[key] = tuple(map(add, old, values))
 
     def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         base = self._summed_from[grain]
