@@ -92,3 +92,11 @@ def test_the_sync_decoder_reads_what_the_sdk_reads(client: anthropic.Anthropic, 
         assert record.amount_cents == Decimal(item.cost.amount)
         assert record.list_amount_cents == Decimal(item.cost.list_amount)
         assert record.requests is None
+
+
+def test_token_type_alone_returns_only_the_token_rows(http: httpx.Client) -> None:
+    """Grouped by token_type without cost_type: one row per token type, each `cost_type: "tokens"`."""
+    params = {**PARAMS, "group_by[]": [*DAILY.group_by, "token_type"], "limit": 50}
+    rows = http.get(COST, params=params, headers=BETA).json()["data"]
+    assert rows and {r["group"]["cost_type"] for r in rows} == {"tokens"}
+    assert all(r["group"]["token_type"] is not None for r in rows)

@@ -505,12 +505,13 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
 
 class _FanOut:
     """The rows of a group fanned out by cost_type/token_type, as the SDK documents them: one per token type
-    (cost type `tokens`) when `token_type` is grouped, else one for tokens; then web search and code
-    execution; components that cost nothing are left out; `requests` is null (the API cannot split it).
+    (cost type `tokens`) when `token_type` is grouped, else one for tokens; with `cost_type`, web search and
+    code execution too; components that cost nothing are left out; `requests` is null.
     The group template and renderers are built once per page, not once per group."""
 
     def __init__(self, fake: FakeOrganization, q: AnalyticsQuery) -> None:
         self._by_token_type = q.fan_token_type
+        self._by_cost_type = q.fan_cost_type
         extra = ("cost_type", "token_type")
         self._template = _group_template(_COST_FIELDS, q.dims, extra)
         self._slots = [
@@ -528,10 +529,11 @@ class _FanOut:
             ]
         elif sum(tokens):
             parts.append(("tokens", None, sum(tokens)))
-        if m[13]:
-            parts.append(("web_search", None, m[13]))
-        if m[14]:
-            parts.append(("code_execution", None, m[14]))
+        if self._by_cost_type:  # `token_type` alone returns the token rows only (the SDK's words)
+            if m[13]:
+                parts.append(("web_search", None, m[13]))
+            if m[14]:
+                parts.append(("code_execution", None, m[14]))
         rows = []
         for cost_type, token_type, units in parts:
             types = {"cost_type": cost_type, "token_type": token_type}
