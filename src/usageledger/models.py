@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 __all__ = [
     "ACTOR",
+    "COST_BREAKDOWN",
     "COST_METRICS",
     "DAILY",
     "DIMENSIONS",
@@ -47,6 +48,12 @@ USAGE_METRICS: tuple[str, ...] = (
 COST_METRICS: tuple[str, ...] = ("amount_microcents", "list_amount_microcents", "currency", "requests")
 # The API's group_by[] takes at most five dimensions (cost_type and token_type do not count).
 MAX_GROUP_BY = 5
+# What a cost row is broken out by beyond its grain's dimensions, named as the cost endpoints name them:
+# the cost component (tokens, web search, code execution, session usage) and, for tokens, the token type.
+# They cost no group_by[] slot and their fan-out rows do not count toward `limit`, so every grain's cost
+# is fetched and stored at this breakdown. The one list of them: the cost tables' columns and natural key,
+# the wire decoding and the cost group_by[] derive from `Grain.cost_breakdown`, which defaults to it.
+COST_BREAKDOWN: tuple[str, ...] = ("cost_type", "token_type")
 
 
 class Dimensions(NamedTuple):
@@ -90,10 +97,13 @@ class Grain:
     usage_table: str
     cost_table: str
     fields: tuple[GroupField, ...] = ()  # what users group and filter by, in the order offered
-    # name -> dimensions summed to, smallest first (rows a day): reports read the first that holds a query
+    # name -> dimensions summed to, smallest first (rows a day): reports read the first that holds a query.
+    # Usage and cost alike; `cost_rollups` adds cost-only ones, which may name the cost breakdown too.
     rollups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cost_rollups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     usage_metrics: tuple[str, ...] = USAGE_METRICS
     cost_metrics: tuple[str, ...] = COST_METRICS
+    cost_breakdown: tuple[str, ...] = COST_BREAKDOWN
 
     def __post_init__(self) -> None:
         dims = set(self.dimensions)
@@ -103,11 +113,32 @@ class Grain:
             raise ValueError(f"grain {self.name}: fields {bad} are not dimensions")
         if bad := [name for name, cols in self.rollups.items() if not set(cols) <= dims]:
             raise ValueError(f"grain {self.name}: rollups {bad} name columns that are not dimensions")
+        cost_dims = set(self.cost_dimensions)
+        if bad := [name for name, cols in self.cost_rollups.items() if not set(cols) <= cost_dims]:
+            raise ValueError(
+                f"grain {self.name}: cost rollups {bad} name columns that are not cost dimensions"
+            )
+        if clash := self.rollups.keys() & self.cost_rollups.keys():
+            raise ValueError(f"grain {self.name}: rollups {sorted(clash)} are declared twice")
 
     @property
     def dimensions(self) -> tuple[str, ...]:
         """The stored dimension columns, in natural-key order (after connection and day)."""
         return tuple(getattr(self.key, "_fields"))  # noqa: B009  (a NamedTuple type; mypy sees a tuple)
+
+    @property
+    def cost_dimensions(self) -> tuple[str, ...]:
+        """A cost row's natural key after connection and day: the dimensions, then the cost breakdown."""
+        return (*self.dimensions, *self.cost_breakdown)
+
+    @property
+    def cost_group_by(self) -> tuple[str, ...]:
+        """The cost endpoint's group_by[]: the grain's, plus the breakdown (which takes no slot)."""
+        return (*self.group_by, *self.cost_breakdown)
+
+    def all_cost_rollups(self) -> dict[str, tuple[str, ...]]:
+        """Every rollup of the cost rows: the shared ones first (smallest first), then the cost-only ones."""
+        return {**self.rollups, **self.cost_rollups}
 
 
 # The daily grain: one row per day x organization, workspace, API key, model, service tier, context
@@ -132,6 +163,11 @@ DAILY = Grain(
         # Spend per API key (the overview's top keys, key filters): a key lives in one workspace, so this
         # rollup has about one row per key and day, where the rows have one per key × model × tier × window.
         "api_key": ("organization_id", "workspace_id", "api_key_id"),
+    },
+    cost_rollups={
+        # What each model's tokens, web search, code execution and sessions cost, per token type: the
+        # overview's cost by type and what the cache saved, read from the stored costs.
+        "model_cost_type": ("organization_id", "model", *COST_BREAKDOWN),
     },
 )
 
@@ -209,7 +245,13 @@ assert UsageRecord._fields[2:] == USAGE_METRICS
 
 
 class CostRecord(NamedTuple):
-    """Reported cost of one day and one combination of a grain's dimensions, in US cents as the API gives it."""
+    """Reported cost of one day, one combination of a grain's dimensions and one cost component, in US
+    cents as the API gives it.
+
+    `breakdown` holds the values of the grain's `cost_breakdown` (cost type, token type) in that order;
+    all None is the combined total (a source that does not break cost out). `requests` is None when the
+    cost is broken out: the API cannot attribute requests to a component (usage rows carry them).
+    """
 
     day: dt.date
     dims: Dimensions | ActorDimensions
@@ -217,6 +259,15 @@ class CostRecord(NamedTuple):
     list_amount_cents: Decimal = Decimal(0)
     currency: str = "USD"
     requests: int | None = None
+    breakdown: tuple[str | None, ...] = (None,) * len(COST_BREAKDOWN)
+
+    @property
+    def cost_type(self) -> str | None:  # for readers; the hot paths unpack the tuple
+        return self.breakdown[COST_BREAKDOWN.index("cost_type")]
+
+    @property
+    def token_type(self) -> str | None:
+        return self.breakdown[COST_BREAKDOWN.index("token_type")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from usageledger.cli import main
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, RunningFake, serve_in_thread
 
 # Small enough to backfill in a second, large enough to need several pages of 1,000 rows a window.
+_MICROCENT = Decimal("0.000001")  # of a cent: the stored precision
 ROWS_PER_DAY = 60
 BACKFILL_DAYS = 45
 GRAIN = ("date", "organization", "workspace", "api_key", "model", "service_tier", "context_window")
@@ -118,8 +119,11 @@ def truth_at_grain(fake: FakeOrganization, start, end) -> dict[tuple, tuple[int,
 def cost_truth_at_grain(
     fake: FakeOrganization, start, end, *, with_api_key: bool = True
 ) -> dict[tuple, Decimal]:
-    sums: dict[tuple, Decimal] = defaultdict(Decimal)
-    for r in fake.truth_cost(start, end):
+    """Cost truth summed to the CLI's grain. The API serves each cost and token type of a group (day × the
+    five grouped dimensions) as one amount, stored as exact micro-cents (1e-6 cent): each such part is
+    rounded so before the parts are summed, as the stored rows are."""
+    parts: dict[tuple, Decimal] = defaultdict(Decimal)
+    for r in fake.truth_cost_by_type(start, end):
         d = r.dims
         key = (
             r.day.isoformat(),
@@ -130,7 +134,10 @@ def cost_truth_at_grain(
             d.service_tier,
             d.context_window,
         )
-        sums[key] += r.amount_cents
+        parts[(key, r.breakdown)] += r.amount_cents
+    sums: dict[tuple, Decimal] = defaultdict(Decimal)
+    for (key, _), amount in parts.items():
+        sums[key] += amount.quantize(_MICROCENT, rounding=ROUND_HALF_EVEN)
     return dict(sums)
 
 

@@ -52,7 +52,7 @@ def _assert_matches_truth(cli, fake) -> None:
     stored_cost = stored_cost_at_grain(cli)
     truth_cost = cost_truth_at_grain(fake, start, end)
     assert stored_cost.keys() == truth_cost.keys()
-    assert all(abs(stored_cost[k] - truth_cost[k]) < Decimal("0.000001") for k in truth_cost)
+    assert stored_cost == truth_cost
 
 
 def test_connect_backfills_exactly_the_ground_truth(cli, fake, connected):

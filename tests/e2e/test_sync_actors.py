@@ -67,7 +67,7 @@ def stored_actor_cost(db: Engine) -> dict[tuple[str, ...], tuple[int, int, str, 
     with db.connect() as conn:
         rows = conn.execute(select(actor_cost_rows)).mappings().all()
     return {
-        _key(r["day"], tuple(r[d] for d in ACTOR.dimensions)): (
+        _key(r["day"], tuple(r[d] for d in ACTOR.cost_dimensions)): (
             r["amount_microcents"],
             r["list_amount_microcents"],
             r["currency"],
@@ -82,14 +82,15 @@ def truth_actor_usage(fake: FakeOrganization) -> dict[tuple[str, ...], tuple[int
 
 
 def truth_actor_cost(fake: FakeOrganization) -> dict[tuple[str, ...], tuple[int, int, str, int | None]]:
+    """Cost per cost and token type; requests are null on every broken-out row (the API cannot split them)."""
     return {
-        _key(r.day, r.dims): (
+        _key(r.day, (*r.dims, *r.breakdown)): (
             store.cents_to_microcents(r.amount_cents),
             store.cents_to_microcents(r.list_amount_cents),
             r.currency,
             r.requests,
         )
-        for r in fake.truth_actor_cost(*_span(fake))
+        for r in fake.truth_actor_cost_by_type(*_span(fake))
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from usageledger.anthropic.wire import parse_analytics_cost, parse_analytics_usage
+from usageledger.anthropic.wire import parse_analytics_cost, parse_analytics_usage, parse_classic_cost
 from usageledger.errors import MalformedResponseError
 
 _NULL_GROUP_FIELDS = ("actor", "agent_id", "product", "session_id", "user_profile_id")
@@ -70,6 +70,55 @@ def test_a_cost_row_keeps_its_amounts_exact():
     [record] = parse_analytics_cost(_page([row], has_more=False, next_page=None), "org_fake").records
     assert (record.amount_cents, record.list_amount_cents) == (Decimal("123.456789"), Decimal("150.1"))
     assert (record.currency, record.requests) == ("USD", 3)
+
+
+def test_fanned_cost_rows_carry_their_cost_and_token_type():
+    """Rows grouped by cost_type/token_type keep both (token type None off tokens); ungrouped, both None."""
+    rows = [
+        {
+            "starting_at": "2026-03-02T00:00:00Z",
+            "group": _group(model="m", cost_type=cost_type, token_type=token_type),
+            "cost": {"amount": "1.5", "list_amount": "2", "currency": "USD", "requests": None},
+        }
+        for cost_type, token_type in (
+            ("tokens", "cache_read_input_tokens"),
+            ("web_search", None),
+            (None, None),
+        )
+    ]
+    records = parse_analytics_cost(_page(rows), "org_fake").records
+    assert [r.breakdown for r in records] == [
+        ("tokens", "cache_read_input_tokens"),
+        ("web_search", None),
+        (None, None),
+    ]
+    assert records[0].cost_type == "tokens" and records[0].token_type == "cache_read_input_tokens"
+    assert all(r.requests is None for r in records)
+
+
+def test_classic_cost_results_keep_their_types_and_sum_only_what_the_grain_drops():
+    """Two results of one type that differ only by description are summed; other types stay apart."""
+    result = {"workspace_id": "w", "model": "m", "currency": "USD", "description": "x"}
+    body = json.dumps(
+        {
+            "data": [
+                {
+                    "starting_at": "2026-03-02T00:00:00Z",
+                    "results": [
+                        {**result, "amount": "1", "cost_type": "tokens", "token_type": "output_tokens"},
+                        {**result, "amount": "2", "cost_type": "tokens", "token_type": "output_tokens"},
+                        {**result, "amount": "4", "cost_type": "web_search", "token_type": None},
+                    ],
+                }
+            ],
+            "has_more": False,
+        }
+    ).encode()
+    records = parse_classic_cost(body, "org_fake").records
+    assert {(r.breakdown, r.amount_cents, r.requests) for r in records} == {
+        (("tokens", "output_tokens"), Decimal(3), None),
+        (("web_search", None), Decimal(4), None),
+    }
 
 
 def test_the_cursor_is_read_without_decoding_the_rows():

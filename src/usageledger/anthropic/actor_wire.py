@@ -31,6 +31,7 @@ from .wire import (
     _decode_report,
     _moment,
     _Usage,
+    breakdown_getter,
     cost_record,
     usage_record,
 )
@@ -98,9 +99,20 @@ class _ActorUsageRow(msgspec.Struct, gc=False):
     usage: _Usage
 
 
+# A cost row's group adds the breakdown fields (cost_type, token_type) to the grain's.
+_ActorCostGroup = msgspec.defstruct(
+    "_ActorCostGroup",
+    [(name, str | None, None) for name in ACTOR.cost_breakdown],
+    bases=(_ActorGroup,),
+    gc=False,
+    module=__name__,
+)
+_breakdown_values = breakdown_getter(ACTOR.cost_breakdown)
+
+
 class _ActorCostRow(msgspec.Struct, gc=False):
     starting_at: str
-    group: _ActorGroup
+    group: _ActorCostGroup  # type: ignore[valid-type]
     cost: _Cost
 
 
@@ -213,7 +225,8 @@ def parse_actor_cost(body: bytes, organization_id: str | None) -> ActorPage[Cost
         records = []
         for row in _decode_report(_COST, body, "actor cost").data:
             day = _day_of(row.starting_at)
-            records.append(cost_record(day, dims(day, row.group), row.cost))
+            group = row.group
+            records.append(cost_record(day, dims(day, group), row.cost, _breakdown_values(group)))
         return records
 
     return _page(body, "actor cost", decode, organization_id)

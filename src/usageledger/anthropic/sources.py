@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
-from ..models import ACTOR, CostRecord, UsageRecord, Window
+from ..models import ACTOR, DAILY, CostRecord, UsageRecord, Window
 from .actor_wire import ActorPage, parse_actor_cost, parse_actor_usage
 from .client import AdminApiClient
 from .pagination import iter_pages
@@ -27,9 +27,10 @@ from .wire import (
 
 __all__ = ["ActorSource", "AnalyticsSource", "ClassicSource", "Source", "Totals", "source_named"]
 
-# The analytics endpoints accept at most five group_by[] dimensions. These are the five the product
-# reports by; the organization comes from /v1/organizations/me (a key reads one organization).
-GROUP_BY: tuple[str, ...] = ("workspace_id", "api_key_id", "model", "service_tier", "context_window")
+# The analytics endpoints accept at most five group_by[] dimensions: the daily grain's five, the ones the
+# product reports by; the organization comes from /v1/organizations/me (a key reads one organization).
+# Cost adds the grain's breakdown (cost and token type), which takes no slot and no share of `limit`.
+GROUP_BY: tuple[str, ...] = DAILY.group_by
 MAX_WINDOW_DAYS = 31
 ANALYTICS_PAGE_LIMIT = 1000
 CLASSIC_BUCKET_LIMIT = 31
@@ -118,7 +119,8 @@ class AnalyticsSource:
         org = self._organization_id
         return iter_pages(
             lambda cursor: parse_analytics_cost(
-                self._client.get_analytics_page("cost", self._params(window, cursor)), org
+                self._client.get_analytics_page("cost", self._params(window, cursor, DAILY.cost_group_by)),
+                org,
             ),
             what="cost",
         )
@@ -137,7 +139,8 @@ class AnalyticsSource:
         org = self._organization_id
         return iter_pages(
             lambda cursor: parse_actor_cost(
-                self._client.get_analytics_page("cost", self._params(window, cursor, ACTOR.group_by)), org
+                self._client.get_analytics_page("cost", self._params(window, cursor, ACTOR.cost_group_by)),
+                org,
             ),
             what="actor cost",
         )

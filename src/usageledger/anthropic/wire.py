@@ -42,6 +42,7 @@ __all__ = [
     "ListPage",
     "ReportPage",
     "UsagePage",
+    "breakdown_getter",
     "parse_analytics_cost",
     "parse_analytics_usage",
     "parse_api_keys",
@@ -108,6 +109,25 @@ _group_values = attrgetter(*DAILY.dimensions)
 _new_tuple = tuple.__new__
 
 
+def breakdown_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[str | None, ...]]:
+    """Reads a cost group's breakdown values (cost type, token type) as a tuple, in the grain's order."""
+    if len(names) == 1:
+        only = attrgetter(names[0])
+        return lambda group: (only(group),)
+    return attrgetter(*names)
+
+
+# A cost row's group adds the breakdown fields (cost_type, token_type) to the grain's dimensions.
+_CostGroup = msgspec.defstruct(
+    "_CostGroup",
+    [(name, str | None, None) for name in DAILY.cost_breakdown],
+    bases=(_Group,),
+    gc=False,
+    module=__name__,
+)
+_breakdown_values = breakdown_getter(DAILY.cost_breakdown)
+
+
 class _CacheCreation(msgspec.Struct, gc=False):
     ephemeral_5m_input_tokens: int
     ephemeral_1h_input_tokens: int
@@ -145,7 +165,9 @@ class _Cost(msgspec.Struct, gc=False):
     requests: int | None = None
 
 
-class _CostRow(_GroupRow, gc=False):
+class _CostRow(msgspec.Struct, gc=False):
+    starting_at: str
+    group: _CostGroup  # type: ignore[valid-type]
     cost: _Cost
 
 
@@ -318,9 +340,15 @@ def usage_record(day: dt.date, dims: Any, u: _Usage) -> UsageRecord:
     )
 
 
-def cost_record(day: dt.date, dims: Any, c: _Cost) -> CostRecord:
-    """A cost record from an analytics row's `cost` object (amounts already Decimal cents), for any grain."""
-    return CostRecord(day, dims, c.amount, c.list_amount, c.currency, c.requests)
+def cost_record(day: dt.date, dims: Any, c: _Cost, breakdown: tuple[str | None, ...]) -> CostRecord:
+    """A cost record from an analytics row's `cost` object (amounts already Decimal cents), for any grain.
+
+    Built as a tuple, without NamedTuple's __new__: a breakdown by type makes several records per group.
+    """
+    record: CostRecord = _new_tuple(
+        CostRecord, (day, dims, c.amount, c.list_amount, c.currency, c.requests, breakdown)
+    )
+    return record
 
 
 def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:
@@ -329,7 +357,12 @@ def parse_analytics_cost(body: bytes, organization_id: str | None) -> CostPage:
 
 def _cost_records(body: bytes, organization_id: str | None) -> list[CostRecord]:
     return [
-        cost_record(_day_of(row.starting_at), _group_dims(row.group, organization_id), row.cost)
+        cost_record(
+            _day_of(row.starting_at),
+            _group_dims(row.group, organization_id),
+            row.cost,
+            _breakdown_values(row.group),
+        )
         for row in _decode_report(_COST_REPORT, body, "cost").data
     ]
 
@@ -348,18 +381,22 @@ def parse_classic_usage(body: bytes, organization_id: str | None) -> UsagePage:
 
 
 def parse_classic_cost(body: bytes, organization_id: str | None) -> CostPage:
-    """Classic cost results fan out by cost and token type; sum them per day × dimensions."""
+    """Classic cost results, per day × dimensions × cost and token type; results that share all of them
+    (they differ only in what the grain does not keep, such as the description) are summed."""
     data, has_more, next_page, refreshed = _report_page(body, "cost report")
-    sums: dict[tuple[dt.date, Dimensions, str], Decimal] = {}
+    sums: dict[tuple[dt.date, Dimensions, tuple[str | None, ...], str], Decimal] = {}
+    breakdown = DAILY.cost_breakdown
     for bucket in data:
         day = _bucket_day(bucket, "cost report")
         for result in bucket.get("results") or []:
-            key = (day, _dims(result, organization_id), result.get("currency") or "USD")
+            parts = tuple(result.get(name) or None for name in breakdown)
+            key = (day, _dims(result, organization_id), parts, result.get("currency") or "USD")
             sums[key] = sums.get(key, Decimal(0)) + _decimal(result.get("amount") or "0", "cost report")
     records = [
-        # The classic report has no list price: list_amount is the amount.
-        CostRecord(day=day, dims=dims, amount_cents=amount, list_amount_cents=amount, currency=currency)
-        for (day, dims, currency), amount in sums.items()
+        # The classic report has no list price: list_amount is the amount. Nor does a broken-out row
+        # count requests; the classic report counts none at all.
+        CostRecord(day, dims, amount, amount, currency, None, parts)
+        for (day, dims, parts, currency), amount in sums.items()
     ]
     return ReportPage(has_more, next_page, refreshed, lambda: records)
 

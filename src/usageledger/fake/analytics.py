@@ -468,6 +468,7 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
     render = [_renderer(fake, name) for name in q.dims]
     memo[None] = f'"starting_at":"{rfc3339(q.start)}","ending_at":"{rfc3339(q.end)}"'
     out = RawRows()
+    fan: _FanOut | None = None
     for bucket, key, m in page:
         bounds = memo.get(bucket)
         if bounds is None:
@@ -490,7 +491,8 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
         elif not (q.fan_cost_type or q.fan_token_type):
             out.append(f'{{{bounds},"group":{group},"cost":{_cost_json(m[7], m[5])}}}'.encode())
         else:
-            out.extend(_fan_out(fake, q, bounds, key, m))
+            fan = fan or _FanOut(fake, q)
+            out.extend(fan.rows(bounds, key, m))
     end = q.offset + len(page)
     has_more = end < len(entries)
     return {
@@ -501,27 +503,42 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
     }
 
 
-def _fan_out(
-    fake: FakeOrganization, q: AnalyticsQuery, bounds: str, key: tuple[Any, ...], m: tuple[int, ...]
-) -> list[bytes]:
-    parts: list[tuple[str, str | None, int]] = []
-    tokens = m[8:13]
-    if q.fan_token_type:
-        parts += [
-            ("tokens", tt, units) for tt, units in zip(catalog.TOKEN_TYPES, tokens, strict=True) if units
+class _FanOut:
+    """The rows of a group fanned out by cost_type/token_type, as the SDK documents them: one per token type
+    (cost type `tokens`) when `token_type` is grouped, else one for tokens; with `cost_type`, web search and
+    code execution too; components that cost nothing are left out; `requests` is null.
+    The group template and renderers are built once per page, not once per group."""
+
+    def __init__(self, fake: FakeOrganization, q: AnalyticsQuery) -> None:
+        self._by_token_type = q.fan_token_type
+        self._by_cost_type = q.fan_cost_type
+        extra = ("cost_type", "token_type")
+        self._template = _group_template(_COST_FIELDS, q.dims, extra)
+        self._slots = [
+            (q.dims.index(name) if name in q.dims else name, _renderer(fake, name))
+            for name in _COST_FIELDS
+            if name in q.dims or name in extra
         ]
-    elif sum(tokens):
-        parts.append(("tokens", None, sum(tokens)))
-    if m[13]:
-        parts.append(("web_search", None, m[13]))
-    if m[14]:
-        parts.append(("code_execution", None, m[14]))
-    template = _group_template(_COST_FIELDS, q.dims, ("cost_type", "token_type"))
-    slot_names = [name for name in _COST_FIELDS if name in q.dims or name in ("cost_type", "token_type")]
-    values = dict(zip(q.dims, key, strict=True))
-    rows = []
-    for cost_type, token_type, units in parts:
-        values["cost_type"], values["token_type"] = cost_type, token_type
-        group = template % tuple(_renderer(fake, name)(values[name]) for name in slot_names)
-        rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}'.encode())
-    return rows
+
+    def rows(self, bounds: str, key: tuple[Any, ...], m: tuple[int, ...]) -> list[bytes]:
+        parts: list[tuple[str, str | None, int]] = []
+        tokens = m[8:13]
+        if self._by_token_type:
+            parts += [
+                ("tokens", tt, units) for tt, units in zip(catalog.TOKEN_TYPES, tokens, strict=True) if units
+            ]
+        elif sum(tokens):
+            parts.append(("tokens", None, sum(tokens)))
+        if self._by_cost_type:  # `token_type` alone returns the token rows only (the SDK's words)
+            if m[13]:
+                parts.append(("web_search", None, m[13]))
+            if m[14]:
+                parts.append(("code_execution", None, m[14]))
+        rows = []
+        for cost_type, token_type, units in parts:
+            types = {"cost_type": cost_type, "token_type": token_type}
+            group = self._template % tuple(
+                render(key[at] if isinstance(at, int) else types[at]) for at, render in self._slots
+            )
+            rows.append(f'{{{bounds},"group":{group},"cost":{_cost_json(units, None)}}}'.encode())
+        return rows

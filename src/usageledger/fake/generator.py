@@ -351,6 +351,18 @@ class FakeOrganization:
             for (day, dims), (units, requests) in sums.items()
         ]
 
+    def truth_cost_by_type(self, start: dt.date, end: dt.date) -> list[CostRecord]:
+        """Cost as the sync stores it: per day × dimensions × cost type and token type, `end` exclusive."""
+        from .breakdown import truth_cost_by_type  # the fan-out's split lives beside the endpoint's
+
+        return truth_cost_by_type(self.iter_rows(start, end), lambda row: Dimensions._make(row[:_WIDTH]))
+
+    def truth_actor_cost_by_type(self, start: dt.date, end: dt.date) -> list[CostRecord]:
+        """The actor grain's cost as stored: per day × actor dimensions × cost and token type, null actors summed."""
+        from .breakdown import truth_cost_by_type
+
+        return truth_cost_by_type(self.iter_rows(start, end), self._actor_dims)
+
 
 def _reprice(dims: tuple[Any, ...], metrics: list[int]) -> Row:
     model, tier, window, speed = dims[3], dims[4], dims[5], dims[7]

@@ -1,9 +1,10 @@
-"""List prices per model, for the one figure no synced row carries yet: what prompt caching saved.
+"""List prices per model, the fallback for what prompt caching saved where no cost breakdown is stored.
 
-No per-token-type cost is stored (that needs the cost endpoint's `token_type`, another issue), so the
-overview estimates the saving as cache-read tokens × (input price − cache-read price), at standard
-list prices: batch, long-context and fast-mode prices differ, and negotiated discounts are ignored.
-The page labels it "an estimate from list prices" and counts the models left out for lack of a price.
+The overview prices the saving from the stored cost per token type (`reports.cost_types`). Days stored
+before cost was broken out (or a model with no uncached input to price a token by) are estimated as
+cache-read tokens × (input price − cache-read price), at standard list prices: batch, long-context and
+fast-mode prices differ, and negotiated discounts are ignored. The card says which was used and counts
+the models left out for lack of a price.
 
 Source: Anthropic's public pricing (https://docs.anthropic.com/en/docs/about-claude/pricing),
 base input and cache-hit (cache read) prices in USD per million tokens, as listed in November 2025.

@@ -18,8 +18,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from usageledger.errors import UsageError
+from usageledger.reports.cost_types import (
+    CacheEffect,
+    CostTypeShare,
+    plan_cache_effect,
+    plan_cost_by_type,
+    query_cost_breakdown,
+    query_usage_by_model_day,
+)
 from usageledger.reports.forecast import Forecast, plan_change, plan_forecast
-from usageledger.reports.list_prices import LIST_PRICES_AS_OF, LIST_PRICES_SOURCE, list_price
 from usageledger.reports.periods import Period, comparable_previous, first_provisional_day, resolve_period
 from usageledger.reports.status import ConnectionStatus, status_report
 from usageledger.reports.usage import USD_DECIMALS, CostRow, UsageQuery, query_cost, query_usage
@@ -28,6 +35,7 @@ __all__ = [
     "TOP_N",
     "CacheEffect",
     "ConnectionCard",
+    "CostTypeShare",
     "DayCost",
     "OrganizationOption",
     "Overview",
@@ -90,18 +98,6 @@ class DayCost:
 
 
 @dataclass(frozen=True, slots=True)
-class CacheEffect:
-    """Cache reads in the period and an estimate, from list prices, of what they saved."""
-
-    cache_read_tokens: int
-    input_tokens: int  # every input token: uncached + cache read + cache write
-    share: Decimal | None  # of input served from cache, 0..1
-    saved_usd: Decimal
-    unpriced_models: list[str]  # models with cache reads but no list price: left out of `saved_usd`
-    basis: str
-
-
-@dataclass(frozen=True, slots=True)
 class ConnectionCard:
     id: int
     name: str
@@ -130,6 +126,9 @@ class Overview:
     days: list[DayCost]
     provisional_from: dt.date
     cache: CacheEffect
+    cost_by_type: list[
+        CostTypeShare
+    ]  # tokens, web search, code execution, session usage (and not broken out)
     connections: list[ConnectionCard]
 
     @property
@@ -189,31 +188,24 @@ def _replace(q: UsageQuery, **changes: Any) -> UsageQuery:
     return UsageQuery(**values)
 
 
-def _cache_effect(conn: Connection, base: UsageQuery) -> CacheEffect:
-    report = query_usage(conn, _replace(base, group_by=("model",)))
-    saved, unpriced = _ZERO, []
-    for row in report.rows:
-        if not row.cache_read_input_tokens or row.model is None:
-            continue
-        price = list_price(row.model)
-        if price is None:
-            unpriced.append(row.model)
-        else:
-            saved += row.cache_read_input_tokens * price.cache_saving_per_token
-    t = report.totals
-    all_input = t.input_tokens + t.cache_read_input_tokens + t.cache_creation_input_tokens
-    return CacheEffect(
-        cache_read_tokens=t.cache_read_input_tokens,
-        input_tokens=all_input,
-        share=Decimal(t.cache_read_input_tokens) / all_input if all_input else None,
-        saved_usd=saved.quantize(_USD, rounding=ROUND_HALF_EVEN),
-        unpriced_models=sorted(unpriced),
-        basis=(
-            "Estimate: cache-read tokens × (input − cache-read list price) per model, at standard list "
-            f"prices as of {LIST_PRICES_AS_OF} ({LIST_PRICES_SOURCE}); batch, long-context and negotiated "
-            "prices are not taken into account."
-        ),
+def _cache_and_cost_types(
+    conn: Connection, base: UsageQuery, organization: str | None
+) -> tuple[CacheEffect, list[CostTypeShare]]:
+    """What the cache saved and the cost per type, from the stored cost breakdown (see `cost_types`)."""
+    assert base.since is not None and base.until is not None
+    tenant, since, until = base.tenant_id, base.since, base.until
+    breakdown = query_cost_breakdown(
+        conn, tenant_id=tenant, since=since, until=until, organization=organization
     )
+    usage = query_usage_by_model_day(
+        conn, tenant_id=tenant, since=since, until=until, organization=organization
+    )
+    totals = query_usage(conn, _replace(base, group_by=())).totals
+    all_input = totals.input_tokens + totals.cache_read_input_tokens + totals.cache_creation_input_tokens
+    cache = plan_cache_effect(
+        usage, breakdown, cache_read_tokens=totals.cache_read_input_tokens, input_tokens=all_input
+    )
+    return cache, plan_cost_by_type(breakdown)
 
 
 def _card(status: ConnectionStatus, now: dt.datetime, stale_after: dt.timedelta) -> ConnectionCard:
@@ -299,6 +291,7 @@ def build_overview(
         top.append(_top_table(conn, base, "organization", "organizations", orgs))
     cost, previous_cost = _sum(daily, period), _sum(daily, previous)
     stale_after = dt.timedelta(hours=2 * (sync_interval_hours or 24))
+    cache, cost_by_type = _cache_and_cost_types(conn, base, organization)
     return Overview(
         today=today,
         period=period,
@@ -315,6 +308,7 @@ def build_overview(
         top=top,
         days=_days(period, previous, daily, first_provisional),
         provisional_from=first_provisional,
-        cache=_cache_effect(conn, base),
+        cache=cache,
+        cost_by_type=cost_by_type,
         connections=[_card(s, now, stale_after) for s in scoped],
     )

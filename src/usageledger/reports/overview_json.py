@@ -93,9 +93,19 @@ def overview_json(o: Overview) -> dict[str, Any]:
             "input_tokens": o.cache.input_tokens,
             "share_pct": _pct(None if o.cache.share is None else o.cache.share * 100),
             "saved_usd_estimate": _money(o.cache.saved_usd),
+            "method": o.cache.method,
             "unpriced_models": o.cache.unpriced_models,
             "basis": o.cache.basis,
         },
+        "cost_by_type": [
+            {
+                "cost_type": t.cost_type,
+                "label": t.label,
+                "cost_usd": _money(t.amount),
+                "share_pct": _pct(t.share * 100),
+            }
+            for t in o.cost_by_type
+        ],
         "connections": [
             {
                 "id": c.id,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Table, delete
 from sqlalchemy.engine import Connection
 
-from usageledger.models import DAILY, Grain
+from usageledger.models import Grain
 
 from .bulk import BulkInsert
 from .tables import cost_rollups, cost_rows, usage_rollups, usage_rows
@@ -61,7 +61,7 @@ class RollupSums:
     """
 
     def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
-        self._grains = grain.rollups
+        self._grains = grain.rollups if kind == "usage" else grain.all_cost_rollups()
         self._rollups = usage_rollups if kind == "usage" else cost_rollups
         self._summed_from = _base_grains(self._grains)
         bases = tuple(dict.fromkeys(self._summed_from.values()))
@@ -84,11 +84,10 @@ class RollupSums:
                 old = sums.get(key)
                 if old is None:
                     sums[key] = values
-                    continue
-                try:
-                    sums[key] = tuple(map(add, old, values))
-                except TypeError:  # a NULL metric somewhere: sum the SQL way
+                elif None in values or None in old:  # a NULL metric (broken-out cost has no requests)
                     sums[key] = tuple(map(_add_nullable, old, values))
+                else:
+                    sums[key] = tuple(map(add, old, values))
 
     def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         base = self._summed_from[grain]
@@ -130,7 +129,9 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
     """The smallest usage/cost table holding every column named (the base rows when no rollup does)."""
     needed = set(columns)
     rollups = usage_rollups if kind == "usage" else cost_rollups
-    for name in DAILY.rollups:  # declared smallest first (rows a day), so the first that holds them wins
+    # Declared smallest first (rows a day), the shared ones before the cost-only ones (which break cost
+    # out further), so the first that holds them wins.
+    for name in rollups:
         if needed <= set(rollups[name].columns.keys()):
             return rollups[name]
     return usage_rows if kind == "usage" else cost_rows

@@ -197,8 +197,8 @@ credentials = Table(
 # --- synced data -------------------------------------------------------------------------------------
 
 
-def _dimension_columns(grain: Grain) -> list[Column[Any]]:
-    return [Column(name, String(200), nullable=False, server_default="") for name in grain.dimensions]
+def _dimension_columns(names: tuple[str, ...]) -> list[Column[Any]]:
+    return [Column(name, String(200), nullable=False, server_default="") for name in names]
 
 
 def _metric_column(name: str) -> Column[Any]:
@@ -208,26 +208,35 @@ def _metric_column(name: str) -> Column[Any]:
     return Column(name, BigInteger, nullable=name == "requests")
 
 
-def _grain_table(grain: Grain, name: str, metrics: tuple[str, ...]) -> Table:
-    """A grain's usage or cost rows: one per connection, day and dimension values (the natural key)."""
+def _grain_table(name: str, key: tuple[str, ...], metrics: tuple[str, ...]) -> Table:
+    """A grain's usage or cost rows: one per connection, day and `key` values (the natural key)."""
     return Table(
         name,
         metadata,
         Column("id", Integer, primary_key=True),
         Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
         Column("day", Date, nullable=False),
-        *_dimension_columns(grain),
+        *_dimension_columns(key),
         *[_metric_column(metric) for metric in metrics],
         Column("sync_run_id", Integer, nullable=False),
-        UniqueConstraint("connection_id", "day", *grain.dimensions, name=f"uq_{name}_natural_key"),
+        UniqueConstraint("connection_id", "day", *key, name=f"uq_{name}_natural_key"),
     )
 
 
-usage_rows = _grain_table(DAILY, DAILY.usage_table, DAILY.usage_metrics)
-cost_rows = _grain_table(DAILY, DAILY.cost_table, DAILY.cost_metrics)
+def _usage_table(grain: Grain) -> Table:
+    return _grain_table(grain.usage_table, grain.dimensions, grain.usage_metrics)
+
+
+def _cost_table(grain: Grain) -> Table:
+    """Cost rows are keyed by the dimensions and the cost breakdown (cost type, token type; '' for none)."""
+    return _grain_table(grain.cost_table, grain.cost_dimensions, grain.cost_metrics)
+
+
+usage_rows = _usage_table(DAILY)
+cost_rows = _cost_table(DAILY)
 # The second grain, who used what through which product; synced in the same windows as the first.
-actor_usage_rows = _grain_table(ACTOR, ACTOR.usage_table, ACTOR.usage_metrics)
-actor_cost_rows = _grain_table(ACTOR, ACTOR.cost_table, ACTOR.cost_metrics)
+actor_usage_rows = _usage_table(ACTOR)
+actor_cost_rows = _cost_table(ACTOR)
 
 sync_runs = Table(
     "sync_runs",
@@ -371,10 +380,12 @@ def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:
 usage_rollups: dict[str, Table] = {
     grain: _rollup(f"usage_by_{grain}", dims, _USAGE_SUMS) for grain, dims in ROLLUP_GRAINS.items()
 }
+# The cost rows' rollups: the shared ones, then the cost-only ones (which may keep the cost breakdown).
+COST_ROLLUP_GRAINS: dict[str, tuple[str, ...]] = DAILY.all_cost_rollups()
 cost_rollups: dict[str, Table] = {
-    grain: _rollup(f"cost_by_{grain}", dims, _COST_SUMS) for grain, dims in ROLLUP_GRAINS.items()
+    grain: _rollup(f"cost_by_{grain}", dims, _COST_SUMS) for grain, dims in COST_ROLLUP_GRAINS.items()
 }
-__all__ += ["ROLLUP_GRAINS", "cost_rollups", "usage_rollups"]
+__all__ += ["COST_ROLLUP_GRAINS", "ROLLUP_GRAINS", "cost_rollups", "usage_rollups"]
 
 # --- identity: people and teams from the identity provider (SCIM or CSV), and who owns what --------------
 # Scoped by tenant like everything a customer owns. Emails are stored lower-cased so matching an Anthropic

@@ -55,28 +55,44 @@ class WindowResult:
     usage_rows: int
     cost_rows: int
     revised: int
-    removed: int
+    removed: int  # stored rows that vanished upstream
+    # Cost rows stored before cost was broken out by type (a combined total, '' types), replaced by the
+    # broken-out rows of their day: a change of how the day is stored, not late data, so not in `removed`.
+    restated: int = 0
 
 
-def _key_columns(grain: Grain) -> tuple[str, ...]:
-    return ("connection_id", "day", *grain.dimensions)
+def _key_columns(key: tuple[str, ...]) -> tuple[str, ...]:
+    return ("connection_id", "day", *key)
 
 
-def _on_conflict_update(grain: Grain, metrics: tuple[str, ...]) -> str:
+def _on_conflict_update(key: tuple[str, ...], metrics: tuple[str, ...]) -> str:
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
-    return f"ON CONFLICT ({', '.join(_key_columns(grain))}) DO UPDATE SET {updates}"
+    return f"ON CONFLICT ({', '.join(_key_columns(key))}) DO UPDATE SET {updates}"
 
 
-def _delete_sql(grain: Grain, table: str, placeholder: str) -> str:
-    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(grain))
+def _delete_sql(key: tuple[str, ...], table: str, placeholder: str) -> str:
+    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(key))
     return f"DELETE FROM {table} WHERE {conditions}"
 
 
-def _select_sql(grain: Grain, table: str, metrics: tuple[str, ...], placeholder: str) -> str:
+def _select_sql(key: tuple[str, ...], table: str, metrics: tuple[str, ...], placeholder: str) -> str:
     return (
-        f"SELECT day, {', '.join(grain.dimensions)}, {', '.join(metrics)} FROM {table} "
+        f"SELECT day, {', '.join(key)}, {', '.join(metrics)} FROM {table} "
         f"WHERE connection_id = {placeholder} AND day >= {placeholder} AND day < {placeholder}"
     )
+
+
+def _layout(
+    grain: Grain, kind: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """A kind's table, natural key (after connection and day), metrics and rollups in this grain.
+
+    Cost rows are keyed by the cost breakdown too (cost type, token type): a row that predates it (''
+    for both) is another key, so re-fetching its day deletes it like any row that vanished upstream.
+    """
+    if kind == "usage":
+        return grain.usage_table, grain.dimensions, grain.usage_metrics, grain.rollups
+    return grain.cost_table, grain.cost_dimensions, grain.cost_metrics, grain.all_cost_rollups()
 
 
 class _Target:
@@ -87,6 +103,7 @@ class _Target:
 
     __slots__ = (
         "before",
+        "breakdown",
         "delete_sql",
         "insert",
         "key",
@@ -108,19 +125,16 @@ class _Target:
         before: dict[tuple[Any, ...], tuple[Any, ...]],
     ) -> None:
         self.kind = kind
-        table, metrics = (
-            (grain.usage_table, grain.usage_metrics)
-            if kind == "usage"
-            else (grain.cost_table, grain.cost_metrics)
-        )
-        columns = (*_key_columns(grain), *metrics, "sync_run_id")
-        width = 2 + len(grain.dimensions)
-        self.key = slice(1, width)  # day and dimensions
+        table, key, metrics, rollups = _layout(grain, kind)
+        columns = (*_key_columns(key), *metrics, "sync_run_id")
+        width = 2 + len(key)
+        self.key = slice(1, width)  # day and natural key
         self.numbers = slice(width, -1)  # metrics
-        self.sums = RollupSums(grain, kind, columns) if grain.rollups else None
+        self.breakdown = len(key) - len(grain.dimensions)  # the key's last values: cost type, token type
+        self.sums = RollupSums(grain, kind, columns) if rollups else None
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
-        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(grain, metrics) if before else "")
-        self.delete_sql = _delete_sql(grain, table, placeholder)
+        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(key, metrics) if before else "")
+        self.delete_sql = _delete_sql(key, table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
         self.seen = False
@@ -149,21 +163,13 @@ class WindowWriter:
         self._day_cache: dict[dt.date, Any] = {}
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        self._width = 1 + len(grain.dimensions)  # day and dimensions, the natural key within a connection
-        self._usage = _Target(
-            conn,
-            grain,
-            "usage",
-            placeholder,
-            self._load(_select_sql(grain, grain.usage_table, grain.usage_metrics, placeholder)),
-        )
-        self._cost = _Target(
-            conn,
-            grain,
-            "cost",
-            placeholder,
-            self._load(_select_sql(grain, grain.cost_table, grain.cost_metrics, placeholder)),
-        )
+        self._usage = self._target(grain, "usage", placeholder)
+        self._cost = self._target(grain, "cost", placeholder)
+
+    def _target(self, grain: Grain, kind: str, placeholder: str) -> _Target:
+        table, key, metrics, _ = _layout(grain, kind)
+        before = self._load(_select_sql(key, table, metrics, placeholder), 1 + len(key))
+        return _Target(self._conn, grain, kind, placeholder, before)
 
     def _day_value(self, day: dt.date) -> Any:
         """How a day is bound: ISO text on SQLite (as SQLAlchemy's Date stores it), a date elsewhere."""
@@ -172,10 +178,9 @@ class WindowWriter:
             value = self._day_cache[day] = day.isoformat() if self._sqlite else day
         return value
 
-    def _load(self, sql: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-        """Natural key (day, dimensions) → numbers of the rows stored before this run."""
+    def _load(self, sql: str, width: int) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """Natural key (day, dimensions[, breakdown]) → numbers of the rows stored before this run."""
         params = (self._connection_id, self._day_value(self._window.start), self._day_value(self._window.end))
-        width = self._width
         result = self._conn.exec_driver_sql(sql, params)
         try:
             raw = result.cursor.fetchall() if result.cursor is not None else []
@@ -197,15 +202,17 @@ class WindowWriter:
         rows = [
             (
                 cid,
-                day_value(r.day),
-                *(v or "" for v in r.dims),
-                round(r.amount_cents.scaleb(6, exact)),
-                round(r.list_amount_cents.scaleb(6, exact)),
-                r.currency,
-                r.requests,
+                day_value(day),
+                *[v or "" for v in dims],
+                *[v or "" for v in breakdown],
+                round(amount.scaleb(6, exact)),
+                round(list_amount.scaleb(6, exact)),
+                currency,
+                requests,
                 run,
             )
-            for r in records
+            # Unpacked, not read by name: a NamedTuple's attributes cost a lookup each, on the hot path.
+            for day, dims, amount, list_amount, currency, requests, breakdown in records
         ]
         self._send(rows, self._cost)
         return len(rows)
@@ -247,7 +254,7 @@ class WindowWriter:
 
     def finish(self) -> WindowResult:
         """Delete the window's stored rows this run did not see (only for kinds it wrote) and report."""
-        removed = 0
+        removed = restated = 0
         stored_delta = []
         for target in (self._usage, self._cost):
             gone = 0
@@ -255,9 +262,11 @@ class WindowWriter:
                 cid = self._connection_id
                 self._conn.exec_driver_sql(target.delete_sql, [(cid, *key) for key in target.before])
                 gone = len(target.before)
+                restated += _restated(target)
                 target.before = {}
             removed += gone
             stored_delta.append(target.written - target.matched - gone)
+        removed -= restated
         # Row counts live on the connection: counting a year of rows on every page view is too slow.
         # They count the daily grain, the one the pages show; other grains hold the same usage again.
         if self._grain is DAILY:
@@ -279,4 +288,14 @@ class WindowWriter:
             cost_rows=self._cost.written,
             revised=self._revised,
             removed=removed,
+            restated=restated,
         )
+
+
+def _restated(target: _Target) -> int:
+    """The target's vanished rows that are combined totals ('' breakdown) of a day this run broke out."""
+    width = target.breakdown
+    if not width or not target.keys:
+        return 0
+    broken_out_days = {key[0] for key in target.keys if any(key[-width:])}
+    return sum(1 for key in target.before if key[0] in broken_out_days and not any(key[-width:]))

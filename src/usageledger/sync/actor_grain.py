@@ -96,6 +96,7 @@ def _sum_cost(a: CostRecord, b: CostRecord) -> CostRecord:
         a.list_amount_cents + b.list_amount_cents,
         a.currency,
         _add(a.requests, b.requests),
+        a.breakdown,
     )
 
 
@@ -108,7 +109,7 @@ class ActorWindow:
         self._writer = store.WindowWriter(conn, connection_id, run_id, window, grain=ACTOR)
         self.totals = DayTotals()
         self._held_usage: dict[tuple[dt.date, Any], UsageRecord] | None = None
-        self._held_cost: dict[tuple[dt.date, Any], CostRecord] | None = None
+        self._held_cost: dict[tuple[dt.date, Any, Any], CostRecord] | None = None
         self._actors: dict[ActorInfo, dt.date] = {}
 
     def write_usage(self, page: ActorPage[UsageRecord]) -> None:
@@ -135,7 +136,7 @@ class ActorWindow:
             if r.dims[2] is not None:
                 passing.append(r)
                 continue
-            key = (r.day, r.dims)
+            key = (r.day, r.dims, r.breakdown)  # each cost and token type of a null actor is its own row
             earlier = held.get(key)
             held[key] = r if earlier is None else _sum_cost(earlier, r)
         self._writer.write_cost(passing)

@@ -5,6 +5,8 @@ Money is a decimal string exact to 1e-8 USD (`"54619.03986927"`); shares and cha
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 __all__ = ["OverviewOut"]
@@ -70,9 +72,28 @@ class CacheOut(BaseModel):
     cache_read_tokens: int
     input_tokens: int = Field(description="Every input token: uncached, cache read and cache write.")
     share_pct: str | None = Field(description="Share of input served from cache.")
-    saved_usd_estimate: Money = Field(description="Estimated from list prices; see `basis`.")
-    unpriced_models: list[str] = Field(description="Models with cache reads but no list price: left out.")
+    saved_usd_estimate: Money = Field(
+        description="What cache reads saved: from the stored cost per token type, or estimated from list prices "
+        "where no breakdown is stored; `method` says which, `basis` how."
+    )
+    method: Literal["stored_costs", "list_prices", "mixed", "none"] = Field(
+        description="stored_costs: every model priced from its stored token-type costs; list_prices: from list "
+        "prices alone; mixed: both; none: nothing to price."
+    )
+    unpriced_models: list[str] = Field(
+        description="Models with cache reads but no price either way: left out."
+    )
     basis: str
+
+
+class CostTypeOut(BaseModel):
+    cost_type: str | None = Field(
+        description="The cost endpoint's cost_type (tokens, web_search, code_execution, session_usage); None for "
+        "cost synced before cost types were stored."
+    )
+    label: str
+    cost_usd: Money
+    share_pct: str = Field(description="Share of the period's cost, in percent.")
 
 
 class ConnectionCardOut(BaseModel):
@@ -109,4 +130,7 @@ class OverviewOut(BaseModel):
     daily: list[DayOut]
     provisional_from: str = Field(description="Days from this one on may still change.")
     cache: CacheOut
+    cost_by_type: list[CostTypeOut] = Field(
+        description="The period's cost per cost type: tokens, web search, code execution, session usage."
+    )
     connections: list[ConnectionCardOut]
