@@ -6,10 +6,10 @@ import gc
 import sys
 
 import typer
-from pydantic import ValidationError
+from rich.markup import escape
 
 from ..config import Settings
-from ..errors import UsageLedgerError
+from ..errors import ConfigError, UsageLedgerError
 from . import admin, demo, queries  # noqa: F401  (they register their commands on `app`)
 from .app import app
 from .context import AppContext
@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(*_GC_THRESHOLDS)
     try:
         settings = Settings()
-    except ValidationError as exc:
-        err_console.print(f"[red]Error:[/red] a USAGELEDGER_ setting is invalid: {exc.errors()[0]['msg']}")
-        return 2
+    except ConfigError as exc:  # names the variable; prints no secret
+        err_console.print(f"[red]Error:[/red] {escape(exc.message)}", highlight=False)
+        return exc.exit_code
     actx = AppContext(settings)
     command = typer.main.get_command(app)
     try:
