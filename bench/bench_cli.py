@@ -5,6 +5,15 @@ Backfills a year of a demo-sized organization (the fake on loopback, a real `con
 median wall time of several runs beside two yardsticks: an empty Python (`python -c pass`) and
 `import anthropic`, the SDK the query commands must not load. Bytecode is cached, as for an installed
 package. Usage: python bench/bench_cli.py [--runs 7] [--days 365] [--rows-per-day 150]
+
+Normalised figures. Issue 9 asks for "under 0.3 s" on a machine where `import anthropic` took about
+1.0 s. Machines differ (this project's have been 1× to 2.7× slower than that one), so beside the raw
+milliseconds the benchmark prints each figure divided by this machine's median `import anthropic` wall
+time, measured in the same run: a ratio of 0.30 or less meets the issue's target on any machine. The
+yardstick is honest only as far as it goes: importing the SDK is single-threaded, CPU-bound Python
+(module execution and class creation), much like a query command's start, so both scale together with
+the CPU and the Python version; it does not capture disk speed (both run from the page cache here) and
+it moves if the pinned SDK version changes what `import anthropic` loads.
 """
 
 from __future__ import annotations
@@ -22,6 +31,10 @@ from pathlib import Path
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
 
 DEMO_SEED = 7  # the demo's organization (cli/demo.py)
+YARDSTICK = "python -c 'import anthropic'"
+# What `import anthropic` took on the machine issue 9 was written on, and the target there.
+ISSUE_YARDSTICK_S = 1.0
+TARGET_S = 0.3
 COMMANDS = {
     "usageledger status": ["status"],
     "usageledger usage": ["usage"],
@@ -90,9 +103,26 @@ def main() -> None:
         for label, command in COMMANDS.items():
             figures[label] = _time_runs([usageledger, *command], env, args.runs)
 
+    yardstick = figures[YARDSTICK][0]
+    target = TARGET_S / ISSUE_YARDSTICK_S
     print(f"median of {args.runs} runs each, whole process (start to exit):")
+    print(
+        f"  {'':<30} {'wall':>10} {'CPU':>10}   {'÷ import anthropic':>18}   {'≈ on the issue machine':>22}"
+    )
     for label, (wall, cpu) in figures.items():
-        print(f"  {label:<30} wall {wall * 1000:7.0f} ms   CPU {cpu * 1000:7.0f} ms")
+        ratio = wall / yardstick
+        print(
+            f"  {label:<30} {wall * 1000:7.0f} ms {cpu * 1000:7.0f} ms   {ratio:18.2f}   "
+            f"{ratio * ISSUE_YARDSTICK_S * 1000:19.0f} ms"
+        )
+    print(
+        f"normalised: wall time ÷ this machine's `import anthropic` ({yardstick * 1000:.0f} ms; it took "
+        f"~{ISSUE_YARDSTICK_S * 1000:.0f} ms on the machine issue 9 was written on). Target: ≤ {target:.2f} "
+        f"(= {TARGET_S * 1000:.0f} ms there)."
+    )
+    for label in COMMANDS:
+        ratio = figures[label][0] / yardstick
+        print(f"  {label:<30} {ratio:.2f} {'meets' if ratio <= target else 'misses'} the target")
     load1, load5, _ = os.getloadavg()
     print(f"load average while measuring: {load1:.2f} (1 min), {load5:.2f} (5 min) on {os.cpu_count()} CPUs")
 
