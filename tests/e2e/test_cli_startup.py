@@ -81,3 +81,14 @@ def test_a_current_schema_is_not_checked_with_alembic(connected, cli_env):
     """Once the database is migrated, a query command does not import Alembic at all."""
     env = {**os.environ, **cli_env, "PYTHONPATH": os.pathsep.join(sys.path)}
     assert _heavy(_loaded_by(env, "status"), ("alembic", "mako")) == []
+
+
+def test_importing_the_cli_package_loads_no_command_yet():
+    """`main()` raises the collector's thresholds before importing the commands, so the package is light."""
+    probe = "import json, sys, usageledger.cli; print(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stdout)
+    assert "usageledger.cli" in modules
+    assert _heavy(modules, ("typer", "rich", "sqlalchemy", "pydantic", "usageledger.store")) == []
