@@ -31,7 +31,7 @@ NOT_FOR_QUERIES = (
     "usageledger.fake",
     "usageledger.sync",
     "usageledger.web",
-    # Settings are a dataclass (config.py); pydantic-settings alone cost ~60 ms of each start.
+    # Settings are a dataclass (config.py); pydantic-settings cost ~55 ms of each start.
     "pydantic_settings",
     # Only sealing or opening a stored key needs it; queries read no key (~10 ms).
     "cryptography",
