@@ -31,7 +31,7 @@ def test_every_cli_command_is_in_the_readme():
 def test_every_setting_is_in_the_readme():
     missing = [
         f"USAGELEDGER_{name.upper()}"
-        for name in Settings.model_fields
+        for name in Settings.names()
         if f"USAGELEDGER_{name.upper()}" not in README
     ]
     assert missing == []

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Connection
 
 from .. import reports, store
@@ -150,11 +151,13 @@ def print_report(
     first, last = days
     title = kind.capitalize() + (f", {first or '…'} to {last or '…'}" if first or last else ", all days")
 
+    cells: dict[str, list[Text]] = {}  # each cell formatted once, whichever tables are tried
+
     def build(shown: list[str]) -> Table:
         label = next((c for c in shown if c not in totals), None)
         total = {**totals, **({label: "Total"} if label else {})}
         caption = f"{report.total_rows:,} rows"
-        return records_table(records, shown, title=title, caption=caption, total=total)
+        return records_table(records, shown, title=title, caption=caption, total=total, cells=cells)
 
     shown = chosen or choose_columns(keys, build, fits)
     print_table(build(shown))

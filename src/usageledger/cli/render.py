@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from rich import box
@@ -94,8 +95,13 @@ def records_table(
     title: str | None = None,
     caption: str | None = None,
     total: dict[str, Any] | None = None,
+    cells: dict[str, list[Text]] | None = None,
 ) -> Table:
-    """A Rich table of `records` showing `columns`; `total`, when given, is a last row under a rule."""
+    """A Rich table of `records` showing `columns`; `total`, when given, is a last row under a rule.
+
+    `cells` caches each column's formatted cells: callers that build several tables of the same
+    records (to find the columns that fit) pass one dict and format each cell once."""
+    cells = {} if cells is None else cells
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for column in columns:
         sample = next((r.get(column) for r in records if r.get(column) is not None), None)
@@ -103,9 +109,12 @@ def records_table(
             table.add_column(_header(column), justify="right", no_wrap=True, overflow="fold")
         else:
             table.add_column(_header(column), justify="left", overflow="fold")
-    for record in records:
-        # Text, not str: a value is never read as Rich markup or emoji codes (and is not parsed twice).
-        table.add_row(*(Text(format_cell(c, record.get(c))) for c in columns))
+    for column in columns:
+        if column not in cells:
+            # Text, not str: a value is never read as Rich markup or emoji codes (and is not parsed twice).
+            cells[column] = [Text(format_cell(column, record.get(column))) for record in records]
+    for i in range(len(records)):
+        table.add_row(*(cells[column][i] for column in columns))
     if total is not None:
         table.add_section()
         table.add_row(
@@ -130,18 +139,29 @@ def _column_ranges(table: Table) -> list[tuple[int, int]]:
 
 def _overhead(table: Table) -> int:
     """Borders and padding: what Rich adds to the columns' content (the same with or without rows)."""
-    probe = Table(
-        box=table.box,
-        padding=table.padding,
-        pad_edge=table.pad_edge,
-        collapse_padding=table.collapse_padding,
-        show_edge=table.show_edge,
+    return _overhead_of(
+        table.box, table.padding, table.pad_edge, table.collapse_padding, table.show_edge, len(table.columns)
     )
-    for _ in table.columns:
+
+
+@lru_cache(maxsize=64)
+def _overhead_of(
+    box: box.Box | None,
+    padding: tuple[int, int, int, int],
+    pad_edge: bool,
+    collapse_padding: bool,
+    show_edge: bool,
+    columns: int,
+) -> int:
+    # Cached: choosing the default columns asks this for every candidate table (a Rich measurement each).
+    probe = Table(
+        box=box, padding=padding, pad_edge=pad_edge, collapse_padding=collapse_padding, show_edge=show_edge
+    )
+    for _ in range(columns):
         probe.add_column("x" * _PROBE_WIDTH, no_wrap=True)
     # Measured on the widest form, where Rich's idea of a column's width and ours agree.
     measured = Measurement.get(console, console.options.update_width(_UNBOUNDED), probe).maximum
-    return measured - _PROBE_WIDTH * len(table.columns)
+    return measured - _PROBE_WIDTH * columns
 
 
 def minimum_width(table: Table) -> int:
@@ -175,9 +195,13 @@ def print_table(table: Table) -> None:
     overhead = _overhead(table)
     if sum(widest for _, widest in ranges) + overhead > console.width:
         room = max(console.width - overhead, sum(narrowest for narrowest, _ in ranges))
-        for column, width in zip(table.columns, _allot_widths(ranges, room), strict=True):
-            column.width = width
+        widths = _allot_widths(ranges, room)
         table.width = room + overhead  # wider than the console only when nothing narrower is whole
+    else:
+        # Each column as wide as its widest line, which Rich would measure again cell by cell.
+        widths = [widest for _, widest in ranges]
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     console.print(table, crop=False)
 
 
