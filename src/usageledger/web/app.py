@@ -14,7 +14,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
-from usageledger.web import api, api_overview, api_users, pages_account, pages_integrations, pages_overview
+from usageledger.web import (
+    api,
+    api_overview,
+    api_users,
+    pages_account,
+    pages_identity,
+    pages_integrations,
+    pages_overview,
+    scim,
+)
 from usageledger.web.deps import Services
 from usageledger.web.errors import install_error_handlers, render_unhandled
 from usageledger.web.security import SecurityHeadersMiddleware, load_session_secret
@@ -63,6 +72,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(SecurityHeadersMiddleware, on_error=render_unhandled)
     install_error_handlers(app)
+    scim.install_scim_errors(app)
 
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
@@ -77,4 +87,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_users.router)
     app.include_router(pages_overview.router)
     app.include_router(api_overview.router)
+    app.include_router(pages_identity.router)
+    app.include_router(scim.router)  # SCIM: its own token and error shape (web/scim.py)
     return app
