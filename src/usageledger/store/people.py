@@ -24,6 +24,7 @@ from usageledger.store.tables import people, team_members
 __all__ = [
     "PersonFields",
     "PersonRow",
+    "all_people",
     "check_version",
     "create_person",
     "delete_person",
@@ -163,6 +164,12 @@ def list_people(
         .limit(min(max(limit, 0), MAX_PAGE))
     ).all()
     return int(total), [_person(r) for r in rows]
+
+
+def all_people(conn: Connection, tenant_id: int) -> list[PersonRow]:
+    """Every person of the tenant, by id (for an import's plan, which compares a whole file at once)."""
+    rows = conn.execute(select(people).where(people.c.tenant_id == tenant_id).order_by(people.c.id)).all()
+    return [_person(r) for r in rows]
 
 
 def check_version(current: int, expected: int | None, what: str) -> None:

@@ -23,11 +23,15 @@ from usageledger.store.tables import people, team_members, teams
 __all__ = [
     "TeamFields",
     "TeamRow",
+    "add_team_member",
+    "all_memberships",
+    "all_teams",
     "create_team",
     "delete_team",
     "get_team",
     "list_teams",
     "member_counts",
+    "remove_team_member",
     "replace_team",
     "team_member_ids",
     "team_names_by_person",
@@ -241,3 +245,52 @@ def team_names_by_person(conn: Connection, tenant_id: int) -> dict[int, list[str
     for person_id, name in rows:
         names.setdefault(int(person_id), []).append(name)
     return names
+
+
+def all_teams(conn: Connection, tenant_id: int) -> list[TeamRow]:
+    rows = conn.execute(select(teams).where(teams.c.tenant_id == tenant_id).order_by(teams.c.id)).all()
+    return [_team(r) for r in rows]
+
+
+def all_memberships(conn: Connection, tenant_id: int) -> list[tuple[int, int]]:
+    """Every (team id, person id) pair of the tenant."""
+    rows = conn.execute(
+        select(team_members.c.team_id, team_members.c.person_id)
+        .join(teams, teams.c.id == team_members.c.team_id)
+        .where(teams.c.tenant_id == tenant_id)
+    ).all()
+    return [(int(t), int(p)) for t, p in rows]
+
+
+def _bump(conn: Connection, team_id: int) -> None:
+    conn.execute(
+        update(teams).where(teams.c.id == team_id).values(version=teams.c.version + 1, updated_at=_now())
+    )
+
+
+def add_team_member(conn: Connection, tenant_id: int, team_id: int, person_id: int) -> bool:
+    """Put a person of the tenant in a team of the tenant; False when they already were."""
+    get_team(conn, tenant_id, team_id)
+    _checked_members(conn, tenant_id, [person_id])
+    present = conn.execute(
+        select(team_members.c.team_id).where(
+            team_members.c.team_id == team_id, team_members.c.person_id == person_id
+        )
+    ).first()
+    if present is not None:
+        return False
+    conn.execute(insert(team_members).values(team_id=team_id, person_id=person_id))
+    _bump(conn, team_id)
+    return True
+
+
+def remove_team_member(conn: Connection, tenant_id: int, team_id: int, person_id: int) -> bool:
+    """Take a person out of a team of the tenant; False when they were not in it."""
+    get_team(conn, tenant_id, team_id)
+    result = conn.execute(
+        delete(team_members).where(team_members.c.team_id == team_id, team_members.c.person_id == person_id)
+    )
+    if result.rowcount == 0:
+        return False
+    _bump(conn, team_id)
+    return True
