@@ -46,7 +46,13 @@ def test_create_user_lands_enterprise_fields_in_the_store(acme, engine, accounts
     with engine.connect() as conn:
         row = get_person(conn, accounts["acme_admin"].tenant_id, int(body["id"]))
     f = row.fields
-    assert (f.department, f.cost_center, f.manager_id, f.email, f.given_name) == ("R&D", "CC-1", "42", "ann@acme.io", "Ann")
+    assert (f.department, f.cost_center, f.manager_id, f.email, f.given_name) == (
+        "R&D",
+        "CC-1",
+        "42",
+        "ann@acme.io",
+        "Ann",
+    )
     assert body[ENTERPRISE]["manager"]["value"] == "42"
 
 
@@ -95,7 +101,11 @@ def test_replace_patch_and_delete_a_user(acme):
     made = _create(acme, "fay@acme.io")
     url = f"/scim/v2/Users/{made['id']}"
     replaced = acme.put(url, json={"schemas": [USER], "userName": "fay@acme.io", "displayName": "Fay"}).json()
-    assert replaced["displayName"] == "Fay" and ENTERPRISE not in replaced and replaced["meta"]["version"] == 'W/"2"'
+    assert (
+        replaced["displayName"] == "Fay"
+        and ENTERPRISE not in replaced
+        and replaced["meta"]["version"] == 'W/"2"'
+    )
     patched = acme.patch(url, json={"schemas": [PATCH], "Operations": [
         {"op": "Replace", "path": "active", "value": "False"},
         {"op": "add", "value": {f"{ENTERPRISE}:department": "Sales", "name.familyName": "Moe"}}]}).json()  # fmt: skip
@@ -109,17 +119,27 @@ def test_if_match_with_an_old_version_is_412(acme):
     made = _create(acme, "gus@acme.io")
     url = f"/scim/v2/Users/{made['id']}"
     acme.put(url, json={"schemas": [USER], "userName": "gus@acme.io", "displayName": "G"})
-    response = acme.put(url, json={"schemas": [USER], "userName": "gus@acme.io"}, headers={"if-match": 'W/"1"'})
+    response = acme.put(
+        url, json={"schemas": [USER], "userName": "gus@acme.io"}, headers={"if-match": 'W/"1"'}
+    )
     assert response.status_code == 412
     assert acme.delete(url, headers={"if-match": 'W/"2"'}).status_code == 204
 
 
 def test_groups_with_members_add_and_remove_as_okta_and_entra_send_them(acme):
     a, b, c = (_create(acme, f"{n}@acme.io")["id"] for n in ("ha", "ib", "jc"))
-    made = acme.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "Eng", "members": [{"value": a}]})
+    made = acme.post(
+        "/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "Eng", "members": [{"value": a}]}
+    )
     assert made.status_code == 201, made.text
     url = f"/scim/v2/Groups/{made.json()['id']}"
-    acme.patch(url, json={"schemas": [PATCH], "Operations": [{"op": "add", "path": "members", "value": [{"value": b}, {"value": c}]}]})
+    acme.patch(
+        url,
+        json={
+            "schemas": [PATCH],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": b}, {"value": c}]}],
+        },
+    )
     entra_remove = {"op": "Remove", "path": "members", "value": [{"value": a}]}
     okta_remove = {"op": "remove", "path": f'members[value eq "{b}"]'}
     body = acme.patch(url, json={"schemas": [PATCH], "Operations": [entra_remove, okta_remove]}).json()
@@ -133,7 +153,9 @@ def test_groups_with_members_add_and_remove_as_okta_and_entra_send_them(acme):
 
 
 def test_a_member_that_is_not_a_user_is_refused(acme):
-    response = acme.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "X", "members": [{"value": "999"}]})
+    response = acme.post(
+        "/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "X", "members": [{"value": "999"}]}
+    )
     assert response.status_code == 400 and response.json()["scimType"] == "invalidValue"
 
 
@@ -146,8 +168,13 @@ def test_a_token_never_sees_another_workspace(acme, globex):
         assert globex.delete(path).status_code == 404
     assert globex.put(f"/scim/v2/Users/{user['id']}", json=_user("stolen@x.io")).status_code == 404
     assert globex.get("/scim/v2/Users").json()["totalResults"] == 0
-    assert globex.get("/scim/v2/Users", params={"filter": 'userName eq "kim@acme.io"'}).json()["totalResults"] == 0
-    stolen = globex.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "G", "members": [{"value": user["id"]}]})
+    assert (
+        globex.get("/scim/v2/Users", params={"filter": 'userName eq "kim@acme.io"'}).json()["totalResults"]
+        == 0
+    )
+    stolen = globex.post(
+        "/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "G", "members": [{"value": user["id"]}]}
+    )
     assert stolen.status_code == 400
     assert acme.get(f"/scim/v2/Users/{user['id']}").json()["userName"] == "kim@acme.io"
 
@@ -168,7 +195,9 @@ def test_personal_access_tokens_and_sessions_are_not_accepted(app, admin, engine
     from usageledger.store.accounts import create_access_token
 
     with engine.begin() as conn:
-        pat = create_access_token(conn, tenant_id=accounts["acme_admin"].tenant_id, user_id=accounts["acme_admin"].user_id, name="x").token
+        pat = create_access_token(
+            conn, tenant_id=accounts["acme_admin"].tenant_id, user_id=accounts["acme_admin"].user_id, name="x"
+        ).token
     assert admin.get("/scim/v2/Users").status_code == 401
     assert admin.get("/scim/v2/Users", headers={"authorization": f"Bearer {pat}"}).status_code == 401
 
@@ -185,7 +214,9 @@ def test_a_revoked_token_is_401(acme, engine, accounts, scim_tokens):
 
 def test_bad_bodies_are_scim_errors_not_500(acme):
     for body, content in ((None, b"{not json"), (None, b"[]"), ({"schemas": [USER]}, None)):
-        response = acme.post("/scim/v2/Users", json=body) if body else acme.post("/scim/v2/Users", content=content)
+        response = (
+            acme.post("/scim/v2/Users", json=body) if body else acme.post("/scim/v2/Users", content=content)
+        )
         assert response.status_code == 400, response.text
         assert response.json()["schemas"] == [ERROR]
     assert acme.get("/scim/v2/Users/abc").status_code == 404
@@ -198,7 +229,13 @@ def test_discovery_describes_what_we_store(acme):
     types = acme.get("/scim/v2/ResourceTypes").json()
     assert {t["id"] for t in types["Resources"]} == {"User", "Group"}
     user_schema = acme.get(f"/scim/v2/Schemas/{USER}").json()
-    assert {a["name"] for a in user_schema["attributes"]} == {"userName", "name", "displayName", "active", "emails"}
+    assert {a["name"] for a in user_schema["attributes"]} == {
+        "userName",
+        "name",
+        "displayName",
+        "active",
+        "emails",
+    }
     assert acme.post("/scim/v2/ServiceProviderConfig", json={}).status_code == 405
 
 
