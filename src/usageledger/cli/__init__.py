@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from ..config import Settings
 from ..errors import UsageLedgerError
-from . import admin, demo, queries  # noqa: F401  (they register their commands on `app`)
+from . import admin, demo, people, queries  # noqa: F401  (they register their commands on `app`)
 from .app import app
 from .context import AppContext
 from .render import err_console
