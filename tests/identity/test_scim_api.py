@@ -245,3 +245,21 @@ def test_provisioning_is_summed_up_in_one_event(acme, engine):
     with engine.connect() as conn:
         rows = conn.execute(select(events).where(events.c.kind == "scim_provisioned")).all()
     assert len(rows) == 1 and "3 users created" in rows[0].message
+
+
+def test_entra_work_email_path_replaces_the_email(acme, engine, accounts):
+    """Entra's default mapping patches `emails[type eq "work"].value`; we keep one email, so it is replaced."""
+    made = _create(acme, "lu@acme.io")
+    response = acme.patch(f"/scim/v2/Users/{made['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "Lu.New@Acme.io"}]})  # fmt: skip
+    assert response.status_code == 200, response.text
+    with engine.connect() as conn:
+        assert (
+            get_person(conn, accounts["acme_admin"].tenant_id, int(made["id"])).fields.email
+            == "lu.new@acme.io"
+        )
+
+
+def test_an_oversized_body_is_413(acme):
+    response = acme.post("/scim/v2/Users", content=b'{"x": "' + b"a" * (1024 * 1024) + b'"}')
+    assert response.status_code == 413 and response.json()["schemas"] == [ERROR]

@@ -8,7 +8,8 @@ identity provider never believes it was kept.
 Quirks accepted on input, because Okta and Microsoft Entra ID send them:
 - `manager` as a bare string, or as an object without `$ref` (scim2-models requires `$ref` on creation);
 - a group `remove` of `members` with a `value` list instead of a filter in the path (Entra);
-- `"active": "False"` as a string (scim2-models coerces it).
+- `"active": "False"` as a string (scim2-models coerces it);
+- `emails[type eq "work"].value` as a path (Entra's default mapping): we keep one email, so it is that one.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ _USER_FILTERS = {
     "emails.value": "email",
     "emails": "email",
 }
+_EMAIL_BY_TYPE = re.compile(r'^emails\[\s*type\s+eq\s+"[^"]*"\s*\]\.value$', re.IGNORECASE)
 _GROUP_FILTERS = {"displayname": "display_name", "externalid": "external_id"}
 
 
@@ -237,6 +239,14 @@ def _lenient_operation(operation: Any) -> list[Any]:
             escaped = member.replace("\\", "\\\\").replace('"', '\\"')
             removals.append({"op": "remove", "path": f'members[value eq "{escaped}"]'})
         return removals
+    if (
+        op in ("add", "replace")
+        and isinstance(path, str)
+        and _EMAIL_BY_TYPE.match(path)
+        and isinstance(value, str)
+    ):
+        # We keep one email (its type is not kept), so "the work email" is the email.
+        return [{"op": op, "path": "emails", "value": [{"value": value, "primary": True}]}]
     if isinstance(path, str) and path.lower().endswith("manager") and value not in (None, ""):
         return [{**operation, "value": _lenient_manager(value)}]
     if path is None and isinstance(value, dict):

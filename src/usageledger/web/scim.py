@@ -95,9 +95,16 @@ def _run(
 
 
 async def _payload(request: Request) -> Any:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise _ScimFailure(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    """The JSON body, read in chunks and refused past MAX_BODY_BYTES (never held whole before the check)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _ScimFailure(
+                413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.", "tooLarge"
+            )
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         return json.loads(body)
     except ValueError as exc:
