@@ -113,3 +113,17 @@ def test_no_file_or_a_binary_file_is_a_clear_message(admin):
     binary = admin.post("/settings/identity/import", data={"csrf_token": admin.csrf()},
                         files={"file": ("p.csv", b"\xff\xfe\x00bad", "text/csv")})  # fmt: skip
     assert binary.status_code == 400 and "not UTF-8" in binary.text
+
+
+def test_an_oversized_upload_is_413_before_it_is_read(admin):
+    big = b"email\n" + b"a@b.io\n" * ((5 * 1024 + 200) * 1024 // 7)
+    response = admin.post("/settings/identity/import", data={"csrf_token": admin.csrf()},
+                          files={"file": ("p.csv", big, "text/csv")})  # fmt: skip
+    assert response.status_code == 413 and "5 MB" in response.text
+
+
+def test_a_file_just_over_the_limit_is_a_clear_400(admin):
+    big = b"email\n" + b"a@b.io\n" * (5 * 1024 * 1024 // 7 + 10)
+    response = admin.post("/settings/identity/import", data={"csrf_token": admin.csrf()},
+                          files={"file": ("p.csv", big, "text/csv")})  # fmt: skip
+    assert response.status_code == 400 and "larger than 5 MB" in response.text

@@ -44,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/settings/identity"
 SHOWN = 500  # people and teams listed on the page; the count says how many there are
+_FORM_OVERHEAD = 64 * 1024  # the CSRF token, boundaries and part headers around the file
 
 
 def _page(
@@ -119,11 +120,17 @@ def revoke(
 
 
 async def _import_text(request: Request) -> str:
-    """The CSV, from the uploaded file or the `content` field the preview carries; CSRF checked like every form."""
+    """The CSV, from the uploaded file or the `content` field the preview carries; CSRF checked like every form.
+
+    Starlette bounds a form's fields but not its files (it spools them to disk), so the declared length is
+    checked first: a browser always sends it for a form."""
+    limit = MAX_FILE_BYTES // (1024 * 1024)
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_FILE_BYTES + _FORM_OVERHEAD:
+        raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.")
     try:
         form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_FILE_BYTES + 1)
     except StarletteHTTPException as exc:
-        limit = MAX_FILE_BYTES // (1024 * 1024)
         raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.") from exc
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise ApiError(403, "csrf_failed", "This form has expired; reload the page and submit it again.")
