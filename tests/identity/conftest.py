@@ -4,8 +4,10 @@ workspaces ("Acme": an admin and a member; "Globex": an admin), signed-in client
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from usageledger.config import Settings
+sys.path.insert(0, str(Path(__file__).parent.parent / "store"))
+
+
+from usageledger.config import Settings  # noqa: E402
 from usageledger.store import create_engine_for, migrate
 from usageledger.store.accounts import create_tenant, create_user
 from usageledger.store.scim_tokens import create_scim_token

@@ -1,13 +1,20 @@
-"""The SCIM service through the app: Users and Groups, the enterprise extension, filters, paging, ETags,
-errors in SCIM's shape, and a token that never sees another workspace."""
+"""The SCIM service through the app, on SQLite and PostgreSQL: Users and Groups, the enterprise extension,
+filters, paging, ETags, errors in SCIM's shape, and a token that never sees another workspace."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from usageledger.store.people import get_person
 from usageledger.store.tables import events
+
+
+@pytest.fixture
+def engine(store_engine: Engine) -> Engine:
+    """The app of these tests runs on each kind of database (the identity conftest's is SQLite only)."""
+    return store_engine
+
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
