@@ -220,7 +220,8 @@ def test_a_revoked_token_is_401(acme, engine, accounts, scim_tokens):
 
 
 def test_bad_bodies_are_scim_errors_not_500(acme):
-    for body, content in ((None, b"{not json"), (None, b"[]"), ({"schemas": [USER]}, None)):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for body, content in ((None, b"{not json"), (None, b"[]"), (None, deep), ({"schemas": [USER]}, None)):
         response = (
             acme.post("/scim/v2/Users", json=body) if body else acme.post("/scim/v2/Users", content=content)
         )

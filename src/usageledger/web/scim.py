@@ -100,14 +100,12 @@ async def _payload(request: Request) -> Any:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise _ScimFailure(
-                413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.", "tooLarge"
-            )
+            raise _ScimFailure(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
         chunks.append(chunk)
     body = b"".join(chunks)
     try:
         return json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise _ScimFailure(400, "The request body is not valid JSON.", "invalidSyntax") from exc
 
 
