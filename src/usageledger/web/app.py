@@ -21,8 +21,10 @@ from usageledger.web import (
     api_users,
     pages_account,
     pages_allocation,
+    pages_identity,
     pages_integrations,
     pages_overview,
+    scim,
 )
 from usageledger.web.deps import Services
 from usageledger.web.errors import install_error_handlers, render_unhandled
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.add_middleware(SecurityHeadersMiddleware, on_error=render_unhandled)
     install_error_handlers(app)
+    scim.install_scim_errors(app)
 
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
@@ -88,4 +91,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_overview.router)
     app.include_router(pages_allocation.router)
     app.include_router(api_allocation.router)
+    app.include_router(pages_identity.router)
+    app.include_router(scim.router)  # SCIM: its own token and error shape (web/scim.py)
     return app

@@ -1,0 +1,202 @@
+"""Identity settings (admins only; members get the 403 page): the SCIM endpoint and its tokens, the CSV
+import (upload → preview → apply), and the people and teams of the workspace.
+
+The CSV's Apply re-reads the very content the admin previewed, carried back in the preview's form (never a
+file kept on the server), and plans it again inside the applying transaction, so what is applied is what
+the file says against the directory as it is at that moment. A SCIM token is shown once, in the response to
+its creation (never in a redirect, the session or a URL), and the event log records only its name and hint.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from usageledger.errors import UsageError
+from usageledger.identity.csv_import import (
+    COLUMNS,
+    MAX_FILE_BYTES,
+    ImportPlan,
+    ImportRejected,
+    apply_import,
+    decode_csv,
+    plan_import,
+)
+from usageledger.store.accounts import UserRow
+from usageledger.store.people import list_people
+from usageledger.store.runs import add_event
+from usageledger.store.scim_tokens import create_scim_token, list_scim_tokens, revoke_scim_token
+from usageledger.store.teams import list_teams, member_counts, team_names_by_person
+from usageledger.web.deps import AdminUser, CsrfForm, ServicesDep
+from usageledger.web.errors import ApiError
+from usageledger.web.params import PathId
+from usageledger.web.scim import scim_base_url
+from usageledger.web.security import CSRF_FIELD, csrf_valid
+from usageledger.web.templating import flash, render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+PAGE = "/settings/identity"
+SHOWN = 500  # people and teams listed on the page; the count says how many there are
+_FORM_OVERHEAD = 64 * 1024  # the CSRF token, boundaries and part headers around the file
+
+
+def _page(
+    request: Request, services: ServicesDep, user: UserRow, status: int = 200, **extra: object
+) -> HTMLResponse:
+    with services.engine.connect() as conn:
+        people_total, people = list_people(conn, user.tenant_id, limit=SHOWN)
+        teams_total, teams = list_teams(conn, user.tenant_id, limit=SHOWN)
+        context: dict[str, Any] = {
+            "scim_url": scim_base_url(request, services),
+            "scim_tokens": list_scim_tokens(conn, user.tenant_id),
+            "people": people,
+            "people_total": people_total,
+            "teams_of": team_names_by_person(conn, user.tenant_id),
+            "teams": teams,
+            "teams_total": teams_total,
+            "member_counts": member_counts(conn, user.tenant_id),
+        }
+    context.update(title="Identity", new_token=None, error=None, columns=",".join(COLUMNS))
+    context.update(extra)
+    response = render(request, "identity.html", status, **context)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.get(PAGE)
+def identity_page(request: Request, services: ServicesDep, user: AdminUser) -> Response:
+    return _page(request, services, user)
+
+
+@router.post(f"{PAGE}/scim-tokens")
+def add_scim_token(request: Request, services: ServicesDep, user: AdminUser, form: CsrfForm) -> Response:
+    try:
+        with services.engine.begin() as conn:
+            new = create_scim_token(
+                conn, tenant_id=user.tenant_id, name=form.get("name", ""), created_by_user_id=user.id
+            )
+            add_event(
+                conn,
+                tenant_id=user.tenant_id,
+                connection_id=None,
+                kind="scim_token_created",
+                level="info",
+                message=f"{user.email} created the SCIM token “{new.row.name}” ({new.row.hint}).",
+                details={"by": user.email, "name": new.row.name, "hint": new.row.hint},
+            )
+    except UsageError as exc:
+        return _page(request, services, user, 400, error=exc.message)
+    # Rendered directly (not via a redirect) so the secret is never put in the session or a URL.
+    return _page(request, services, user, new_token=new)
+
+
+@router.post(f"{PAGE}/scim-tokens/{{token_id}}/revoke")
+def revoke(
+    request: Request, token_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
+    with services.engine.begin() as conn:
+        gone = revoke_scim_token(conn, token_id, tenant_id=user.tenant_id)
+        add_event(
+            conn,
+            tenant_id=user.tenant_id,
+            connection_id=None,
+            kind="scim_token_revoked",
+            level="info",
+            message=f"{user.email} revoked the SCIM token “{gone.name}” ({gone.hint}).",
+            details={"by": user.email, "name": gone.name, "hint": gone.hint},
+        )
+    flash(request, f"SCIM token “{gone.name}” revoked; your identity provider now gets 401 with it.")
+    return RedirectResponse(PAGE, status_code=303)
+
+
+# --- CSV import -------------------------------------------------------------------------------------------
+
+
+async def _import_text(request: Request) -> str:
+    """The CSV, from the uploaded file or the `content` field the preview carries; CSRF checked like every form.
+
+    Starlette bounds a form's fields but not its files (it spools them to disk), so the declared length is
+    checked first: a browser always sends it for a form."""
+    limit = MAX_FILE_BYTES // (1024 * 1024)
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_FILE_BYTES + _FORM_OVERHEAD:
+        raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.")
+    try:
+        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_FILE_BYTES + 1)
+    except StarletteHTTPException as exc:
+        raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.") from exc
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise ApiError(403, "csrf_failed", "This form has expired; reload the page and submit it again.")
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        await upload.close()
+        return decode_csv(data)
+    content = form.get("content")
+    if isinstance(content, str) and content.strip():
+        return decode_csv(content.encode())
+    raise UsageError(f"Choose a CSV file to import (its header: {','.join(COLUMNS)}).")
+
+
+async def _import_text_or_error(request: Request) -> str | UsageError:
+    try:
+        return await _import_text(request)
+    except UsageError as exc:
+        return exc
+
+
+ImportText = Annotated[str | UsageError, Depends(_import_text_or_error)]
+
+
+def _preview(
+    request: Request, services: ServicesDep, user: UserRow, text: str, plan: ImportPlan, status: int = 200
+) -> HTMLResponse:
+    response = render(
+        request,
+        "identity_import.html",
+        status,
+        title="Import people · preview",
+        plan=plan,
+        content=text,
+        summary=plan.summary(),
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.post(f"{PAGE}/import")
+def preview_import(request: Request, services: ServicesDep, user: AdminUser, text: ImportText) -> Response:
+    if isinstance(text, UsageError):
+        return _page(request, services, user, 400, error=text.message)
+    with services.engine.connect() as conn:
+        plan = plan_import(conn, user.tenant_id, text)
+    return _preview(request, services, user, text, plan, 200 if plan.ok else 400)
+
+
+@router.post(f"{PAGE}/import/apply")
+def apply(request: Request, services: ServicesDep, user: AdminUser, text: ImportText) -> Response:
+    if isinstance(text, UsageError):
+        return _page(request, services, user, 400, error=text.message)
+    try:
+        with services.engine.begin() as conn:
+            plan = apply_import(conn, user.tenant_id, text, actor=user.email, actor_user_id=user.id)
+    except ImportRejected as refused:
+        return _preview(request, services, user, text, refused.plan, 400)
+    s = plan.summary()
+    if plan.changes_anything:
+        flash(
+            request,
+            f"Imported: {s['people_created']} people added, {s['people_updated']} updated, "
+            f"{s['teams_created']} teams added, {s['memberships_added']} memberships added and "
+            f"{s['memberships_removed']} removed.",
+        )
+    else:
+        flash(request, "Nothing to change: the directory already matches the file.")
+    return RedirectResponse(PAGE, status_code=303)
