@@ -17,6 +17,7 @@ from usageledger.sync import BackgroundSyncs
 from usageledger.web import (
     api,
     api_allocation,
+    api_exports,
     api_overview,
     api_users,
     pages_account,
@@ -88,4 +89,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_overview.router)
     app.include_router(pages_allocation.router)
     app.include_router(api_allocation.router)
+    app.include_router(api_exports.router)
     return app

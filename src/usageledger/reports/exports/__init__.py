@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .focus import FOCUS_COLUMNS, FocusScope, StoredCost, iter_focus_rows, plan_focus_row
-from .writers import FORMATS, format_decimal, write_focus_csv, write_focus_parquet
+from .writers import FORMATS, focus_csv_cells, format_decimal, write_focus_csv, write_focus_parquet
 
 __all__ = [
     "FOCUS_COLUMNS",
     "FORMATS",
     "FocusScope",
     "StoredCost",
+    "focus_csv_cells",
     "format_decimal",
     "iter_focus_rows",
     "plan_focus_row",

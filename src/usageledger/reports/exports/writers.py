@@ -19,7 +19,7 @@ from .focus import DECIMAL_COLUMNS, FOCUS_COLUMNS, INTEGER_COLUMNS, TIMESTAMP_CO
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FORMATS", "format_decimal", "write_focus_csv", "write_focus_parquet"]
+__all__ = ["FORMATS", "focus_csv_cells", "format_decimal", "write_focus_csv", "write_focus_parquet"]
 
 FORMATS = ("csv", "parquet")
 # Parquet decimals: 38 digits, of which this many after the point. Costs are exact at 8 places (micro-cents);
@@ -44,6 +44,11 @@ def _csv_value(column: str, value: Any) -> Any:
     return value
 
 
+def focus_csv_cells(row: dict[str, Any]) -> list[Any]:
+    """One FOCUS row as CSV cells, in `FOCUS_COLUMNS` order."""
+    return [_csv_value(c, row[c]) for c in FOCUS_COLUMNS]
+
+
 def write_focus_csv(
     rows: Iterable[dict[str, Any]], out: IO[str], *, progress: Progress | None = None, every: int = 10_000
 ) -> int:
@@ -52,7 +57,7 @@ def write_focus_csv(
     writer.writerow(FOCUS_COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow([_csv_value(c, row[c]) for c in FOCUS_COLUMNS])
+        writer.writerow(focus_csv_cells(row))
         count += 1
         if progress is not None and count % every == 0:
             progress(count)
