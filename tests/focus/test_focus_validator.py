@@ -16,13 +16,15 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from tests.focus.validator import ALWAYS_FAILING, run_validator, validator_venv
 from usageledger.cli import main
-from usageledger.cli.demo import DEMO_ROWS_PER_DAY, DEMO_SEED
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
 from usageledger.reports.exports import FocusScope, iter_focus_rows, write_focus_csv, write_focus_parquet
 from usageledger.reports.periods import Period
 from usageledger.store import ensure_default_tenant
 from usageledger.store.tables import cost_rows
 
+# The demo organization of `usageledger demo` (cli/demo.py). Not imported from there: importing a command
+# module binds `usageledger.cli.app` to the module before `main()` does, which other tests trip over.
+DEMO_SEED, DEMO_ROWS_PER_DAY = 7, 150
 pytestmark = pytest.mark.xdist_group("focus-validator")  # one worker syncs the year once for every test
 
 
