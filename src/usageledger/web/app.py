@@ -17,6 +17,7 @@ from usageledger.sync import BackgroundSyncs
 from usageledger.web import (
     api,
     api_allocation,
+    api_exports,
     api_overview,
     api_users,
     pages_account,
@@ -93,4 +94,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_allocation.router)
     app.include_router(pages_identity.router)
     app.include_router(scim.router)  # SCIM: its own token and error shape (web/scim.py)
+    app.include_router(api_exports.router)
     return app
