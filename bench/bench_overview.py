@@ -28,7 +28,8 @@ from usageledger import store
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
 from usageledger.models import Window
-from usageledger.reports import Period, build_overview, resolve_period
+from usageledger.reports.overview import build_overview
+from usageledger.reports.periods import Period, resolve_period
 from usageledger.store import accounts
 from usageledger.sync import plan_windows
 from usageledger.web import create_app

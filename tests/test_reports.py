@@ -24,12 +24,8 @@ from usageledger.models import (  # noqa: E402
     Window,  # noqa: E402
     WorkspaceInfo,
 )
-from usageledger.reports import (  # noqa: E402
-    UsageQuery,
-    query_cost,
-    query_usage,
-    status_report,
-)
+from usageledger.reports.status import status_report  # noqa: E402
+from usageledger.reports.usage import UsageQuery, query_cost, query_usage  # noqa: E402
 from usageledger.store import (  # noqa: E402
     WindowWriter,
     acquire_sync_lock,
@@ -376,7 +372,7 @@ def test_newest_first_then_costliest(engine: Engine, stored: int) -> None:
 
 def test_streamed_usage_equals_the_paged_report(engine: Engine, stored: int) -> None:
     """iter_usage yields the same rows, in the same order, as query_usage, however small its chunks."""
-    from usageledger.reports import iter_usage
+    from usageledger.reports.usage import iter_usage
 
     query = UsageQuery(connection_id=stored, group_by=("date", "workspace", "model"), with_cost=True)
     with engine.connect() as conn:

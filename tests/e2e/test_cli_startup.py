@@ -33,6 +33,11 @@ NOT_FOR_QUERIES = (
     "usageledger.web",
     # Settings are a dataclass (config.py); pydantic-settings cost ~55 ms of each start.
     "pydantic_settings",
+    # Typer 0.29 builds a pydantic TypeAdapter per parameter (~60 ms); constraints pin 0.28.0, which does not.
+    "pydantic",
+    # The allocation and overview read models: only their own commands and pages need them (~40 ms).
+    "usageledger.reports.allocation",
+    "usageledger.reports.overview",
     # Only sealing or opening a stored key needs it; queries read no key (~10 ms).
     "cryptography",
     # The store and the reports speak SQLAlchemy Core; the ORM would add ~60 ms.

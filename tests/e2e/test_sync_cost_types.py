@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
 from usageledger.fake import FakeOrganization
-from usageledger.reports import build_overview, overview_json, resolve_period
+from usageledger.reports.overview import build_overview
+from usageledger.reports.overview_json import overview_json
+from usageledger.reports.periods import resolve_period
 from usageledger.store.tables import actor_cost_rows, connections, cost_rows
 
 from .conftest import BACKFILL_DAYS

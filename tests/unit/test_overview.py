@@ -18,7 +18,9 @@ from store_db_fixtures import cost, engine, pg_database_url, usage  # noqa: E402
 
 from usageledger.errors import UsageError  # noqa: E402
 from usageledger.models import ApiKeyInfo, Directory, Window, WorkspaceInfo  # noqa: E402
-from usageledger.reports import build_overview, overview_json, resolve_period  # noqa: E402
+from usageledger.reports.overview import build_overview  # noqa: E402
+from usageledger.reports.overview_json import overview_json  # noqa: E402
+from usageledger.reports.periods import resolve_period  # noqa: E402
 from usageledger.store import (  # noqa: E402
     WindowWriter,
     ensure_default_tenant,

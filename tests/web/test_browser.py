@@ -19,7 +19,7 @@ import uvicorn
 from sqlalchemy import select
 
 from usageledger.fake import FAKE_ADMIN_KEY
-from usageledger.reports import UsageQuery, query_usage
+from usageledger.reports.usage import UsageQuery, query_usage
 from usageledger.store.tables import connections, credentials
 
 pytestmark = pytest.mark.browser

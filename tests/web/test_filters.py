@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine, select, union, update
 
 from usageledger.config import Settings
-from usageledger.reports import UsageQuery, query_cost, query_usage
 from usageledger.reports.choices import stored_values
 from usageledger.reports.periods import (
     PERIOD_PRESETS,
@@ -30,6 +29,7 @@ from usageledger.reports.series import (
     plan_bucket,
     query_series,
 )
+from usageledger.reports.usage import UsageQuery, query_cost, query_usage
 from usageledger.store.tables import cost_rollups, cost_rows, usage_rollups, usage_rows
 from usageledger.web.charts import SERIES_PALETTE, plan_colours, series_colour
 

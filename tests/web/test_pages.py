@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from usageledger.fake import FAKE_ADMIN_KEY
-from usageledger.reports import UsageQuery, query_usage
+from usageledger.reports.usage import UsageQuery, query_usage
 from usageledger.store.tables import connections, credentials
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from ..reports.allocation import ALLOCATION_DIMENSIONS, Allocation, allocate
-from ..reports.allocation_json import allocation_json
+from ..reports.allocation_dimensions import ALLOCATION_DIMENSIONS
 from ..reports.periods import PERIOD_PRESETS, resolve_period
 from .app import app
 from .context import app_context
 from .render import console, err_console, format_usd, print_table
+
+if TYPE_CHECKING:
+    from ..reports.allocation import Allocation
 
 __all__: list[str] = []
 
@@ -51,6 +53,10 @@ def allocate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the allocation as JSON.")] = False,
 ) -> None:
     """Every dollar of the period on a team, cost center, person, application or product, or Unallocated."""
+    # Imported here: every command's module is imported at start, and only this one needs the read model.
+    from ..reports.allocation import allocate
+    from ..reports.allocation_json import allocation_json
+
     chosen = resolve_period(period, None, None, today=dt.datetime.now(dt.UTC).date())
     actx = app_context(ctx)
     tenant_id = actx.tenant_id()

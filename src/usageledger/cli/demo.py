@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from .. import reports
 from ..private_files import make_private_dir
+from ..reports.usage import UsageQuery, query_cost, query_usage
 from .app import app, sync_with_progress
 from .context import AppContext, app_context
 from .queries import print_report
@@ -84,12 +84,8 @@ def demo(
         )
         sync_with_progress(actx, result.connection_id, trigger="connect")
         with actx.engine.connect() as conn:
-            report = reports.query_usage(
-                conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model"))
-            )
-            costs = reports.query_cost(
-                conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",))
-            )
+            report = query_usage(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model")))
+            costs = query_cost(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",)))
         print_report("usage", report, ("month", "model"))
         print_report("cost", costs, ("month",))
         console.print(f"Database: {actx.settings.resolved_database_url()}", markup=False, highlight=False)

@@ -11,11 +11,13 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
 
-from .. import reports, store
+from .. import store
 from ..errors import UsageError
 from ..models import GROUP_FIELDS
-from ..reports.periods import PERIOD_PRESETS
+from ..reports.periods import PERIOD_PRESETS, first_provisional_day
 from ..reports.rows import share_text
+from ..reports.status import status_report
+from ..reports.usage import CostReport, UsageQuery, UsageReport, query_cost, query_usage
 from .app import app
 from .columns import PCT_OF_TOTAL, add_share_of_total, choose_columns, parse_columns
 from .context import app_context
@@ -89,7 +91,7 @@ def _render_report(
     first, last = day_range(period, since, until)
     fields = _group_by(group_by)
     tenant_id = actx.tenant_id()
-    run: Any = reports.query_usage if kind == "usage" else reports.query_cost
+    run: Any = query_usage if kind == "usage" else query_cost
     with actx.engine.connect() as conn:
         if connection is not None:
             store.get_connection(conn, connection, tenant_id)  # NotFoundError (exit 6) when absent
@@ -97,7 +99,7 @@ def _render_report(
         mixed = _organizations_in_scope(conn, tenant_id, connection) > 1
         if fmt == "table" and mixed and "organization" not in fields:
             fields = _with_organization(fields)
-        query = reports.UsageQuery(
+        query = UsageQuery(
             tenant_id=tenant_id,
             connection_id=connection,
             since=first,
@@ -115,7 +117,7 @@ def _render_report(
             add_share_of_total(records, report.totals.as_json().get("amount_usd"))
         render_records(records, fmt, columns=chosen)
         return
-    provisional = reports.first_provisional_day(dt.datetime.now(dt.UTC).date(), actx.settings.lookback_days)
+    provisional = first_provisional_day(dt.datetime.now(dt.UTC).date(), actx.settings.lookback_days)
     print_report(kind, report, fields, columns=columns, days=(first, last), provisional_from=provisional)
 
 
@@ -128,7 +130,7 @@ def _available_columns(report: Any, fields: tuple[str, ...], *, names: bool) -> 
 
 def print_report(
     kind: str,
-    report: reports.UsageReport | reports.CostReport,
+    report: UsageReport | CostReport,
     fields: tuple[str, ...],
     *,
     columns: str | None = None,
@@ -226,7 +228,7 @@ def status(
     """Every connection: state, organization, last good sync, rows and days stored; --wide for all fields."""
     actx = app_context(ctx)
     with actx.engine.connect() as conn:
-        rows = reports.status_report(conn, actx.tenant_id())
+        rows = status_report(conn, actx.tenant_id())
     records = [row.as_json() for row in rows]
     if as_json:
         render_records(records, "json")

@@ -29,6 +29,7 @@ from .allocation_data import (
     load_labels,
     load_total,
 )
+from .allocation_dimensions import ALLOCATION_DIMENSIONS
 from .ownership_rules import NO_APPLICATION, Attribution, Directory, plan_attribution
 from .periods import Period
 
@@ -43,14 +44,6 @@ __all__ = [
     "plan_cents",
 ]
 
-# What spend can be allocated by, and how each is called where people read it.
-ALLOCATION_DIMENSIONS: dict[str, str] = {
-    "team": "Team",
-    "cost_center": "Cost center",
-    "person": "Person",
-    "application": "Application",
-    "product": "Product",
-}
 UNALLOCATED_KEY = "unallocated"
 _MICROCENTS_PER_CENT = 1_000_000
 _SHARE = Decimal("0.0001")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from usageledger.errors import ConflictError
-from usageledger.reports import ConnectionStatus
+from usageledger.reports.status import ConnectionStatus
 from usageledger.store import get_connection
 from usageledger.store.accounts import create_access_token, delete_access_token, list_access_tokens
 from usageledger.sync import connect_anthropic, disconnect

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from usageledger.reports import PERIOD_PRESETS, overview_json
+from usageledger.reports.overview_json import overview_json
+from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.web.deps import ApiUser, ServicesDep
 from usageledger.web.schemas import ErrorOut
 from usageledger.web.schemas_overview import OverviewOut

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from usageledger.reports import UsageRow, iter_usage
+from usageledger.reports.usage import UsageRow, iter_usage
 from usageledger.store import get_connection
 from usageledger.web.params import UsageParams
 from usageledger.web.views import csv_header

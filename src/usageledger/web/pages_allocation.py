@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from usageledger.errors import UsageError, UsageLedgerError
-from usageledger.reports import PERIOD_PRESETS
 from usageledger.reports.allocation import ALLOCATION_DIMENSIONS
 from usageledger.reports.allocation_views import read_allocation_detail
+from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.store import EventRow, list_events
 from usageledger.store.ownership import (
     OWNER_SUBJECTS,

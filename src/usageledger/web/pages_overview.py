@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from usageledger.errors import UsageError
-from usageledger.reports import PERIOD_PRESETS
+from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.web.deps import PageUser, ServicesDep
 from usageledger.web.templating import render
 from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview

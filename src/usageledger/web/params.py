@@ -12,8 +12,8 @@ from pydantic import BeforeValidator
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
-from usageledger.reports import FILTER_FIELDS, UsageQuery
 from usageledger.reports.periods import CUSTOM_PERIOD, resolve_period
+from usageledger.reports.usage import FILTER_FIELDS, UsageQuery
 
 __all__ = [
     "ALL_STORED",

@@ -13,7 +13,6 @@ from markupsafe import Markup
 from sqlalchemy import Connection
 
 from usageledger.models import DAILY
-from usageledger.reports import query_cost, query_usage, status_report
 from usageledger.reports.choices import Choice, list_choices, stored_values
 from usageledger.reports.periods import first_provisional_day
 from usageledger.reports.series import (
@@ -23,6 +22,8 @@ from usageledger.reports.series import (
     series_dimensions,
 )
 from usageledger.reports.spend import ConnectionSpend, connection_spend
+from usageledger.reports.status import status_report
+from usageledger.reports.usage import query_cost, query_usage
 from usageledger.store import get_connection, list_events, list_sync_runs, lock_is_held
 from usageledger.web.charts import render_series_chart
 from usageledger.web.params import PageUsageParams, UsageParams

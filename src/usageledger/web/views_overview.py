@@ -15,8 +15,8 @@ from sqlalchemy import Connection
 
 from usageledger.config import Settings
 from usageledger.errors import UsageError
-from usageledger.reports import CUSTOM_PERIOD, Overview, Period, build_overview, resolve_period
-from usageledger.reports.overview import OrganizationOption
+from usageledger.reports.overview import OrganizationOption, Overview, build_overview
+from usageledger.reports.periods import CUSTOM_PERIOD, Period, resolve_period
 from usageledger.store import list_connections
 from usageledger.web.chart_cost import CostDay, render_cost_chart
 
