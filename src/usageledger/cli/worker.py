@@ -12,16 +12,20 @@ import logging
 import os
 import socket
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import UsageError
 from .app import app
-from .context import app_context
+from .context import AppContext, app_context
 from .render import console
 
-__all__: list[str] = []
+if TYPE_CHECKING:
+    from ..sync import BackgroundSyncs
+
+__all__ = ["serve_with_job_queue"]
 
 
 @app.command()
@@ -88,3 +92,38 @@ def scheduler(
             run_scheduler(queue, engine, dt.timedelta(hours=hours), stop, tick_seconds=tick)
         except KeyboardInterrupt:
             stop.set()
+
+
+def serve_with_job_queue(actx: AppContext, syncs: BackgroundSyncs) -> Callable[[], None] | None:
+    """On PostgreSQL, make `serve` queue syncs (its *Sync now* and its schedule) for the workers.
+
+    Returns what stops it, or None on SQLite, where `serve` keeps syncing in-process.
+    """
+    from ..jobs import build_queue, enqueue_sync, install_queue_schema, is_postgresql, run_scheduler
+
+    if not is_postgresql(actx.settings):
+        return None
+    install_queue_schema(actx.engine)
+    queue = build_queue(actx.settings, "serve")
+    queue.open()
+    syncs.use_queue(lambda connection_id, trigger: enqueue_sync(queue, connection_id, trigger))
+    stop = threading.Event()
+    hours = actx.settings.sync_interval_hours
+    thread = None
+    if hours > 0:
+        thread = threading.Thread(
+            target=run_scheduler,
+            args=(queue, actx.engine, dt.timedelta(hours=hours), stop),
+            name="sync-job-scheduler",
+            daemon=True,
+        )
+        thread.start()
+    console.print("Syncs go to the job queue: run `usageledger worker` (one or more) to process them.")
+
+    def stop_queue() -> None:
+        stop.set()
+        if thread is not None:
+            thread.join(5)
+        queue.close()
+
+    return stop_queue
