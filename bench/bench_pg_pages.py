@@ -8,8 +8,13 @@ Then it prints each table's rows and bytes (`pg_total_relation_size`: heap, inde
 capacity math, and the median latency of the pages and the API, after one warm-up, as a signed-in
 admin (pages) and a token holder (API) would call them.
 
+With `--sizes-from-sync DAYS` it instead syncs one organization of `--rows-per-day` through the fake
+Admin API for DAYS days (a real sync: every grain, cost by type, the directory) and prints each table's
+rows and bytes per row, the figures the README's capacity math starts from.
+
 Usage: python bench/bench_pg_pages.py [--usage-rows 10000000] [--rows-per-day 2100] [--repeat 9]
        (small first: --usage-rows 1000000 --rows-per-day 600)
+       python bench/bench_pg_pages.py --sizes-from-sync 31 --rows-per-day 2100
 """
 
 from __future__ import annotations
@@ -141,6 +146,41 @@ def _sizes(engine: Engine) -> list[tuple[str, int, int]]:
     return [(name, max(rows, 0), size) for name, rows, size in found]
 
 
+def _print_sizes(engine: Engine, limit: int = 14) -> None:
+    print(f"{'table':<34} {'rows':>12} {'MiB':>9} {'bytes/row':>10}")
+    for name, rows, size in _sizes(engine)[:limit]:
+        print(f"{name:<34} {rows:>12,} {size / 2**20:>9.1f} {size / rows if rows else 0:>10.0f}")
+
+
+def _sizes_from_sync(args: argparse.Namespace) -> None:
+    from usageledger.fake import FAKE_ADMIN_KEY, serve_in_thread
+    from usageledger.sync import connect_anthropic, run_sync
+
+    fake = FakeOrganization(seed=3, rows_per_day=args.rows_per_day)
+    with (
+        serve_in_thread(fake) as running,
+        tempfile.TemporaryDirectory() as home,
+        _database(args.postgres_url, args.keep) as url,
+    ):
+        settings = Settings(home=Path(home), secret_key=Fernet.generate_key().decode(), database_url=url,
+                            anthropic_base_url=running.url, backfill_days=args.sizes_from_sync)  # fmt: skip
+        engine = store.create_engine_for(settings)
+        store.migrate(engine)
+        with engine.begin() as conn:
+            tenant_id = store.ensure_default_tenant(conn)
+        connection_id = connect_anthropic(
+            settings, engine, tenant_id=tenant_id, admin_key=FAKE_ADMIN_KEY
+        ).connection_id
+        summary = run_sync(settings, engine, connection_id)
+        fake.calls.reset()
+        again = run_sync(settings, engine, connection_id)
+        print(f"synced {summary.days} days of {args.rows_per_day} group rows a day: {summary.usage_rows:,} usage "
+              f"and {summary.cost_rows:,} cost rows, {summary.api_calls} calls; an incremental sync after it: "
+              f"{again.api_calls} calls ({again.days} days)")  # fmt: skip
+        _print_sizes(engine)
+        engine.dispose()
+
+
 def _median_ms(call: Callable[[], object], repeat: int) -> float:
     call()  # warm caches once, as a second visitor would find them
     times = []
@@ -164,7 +204,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument(
+        "--sizes-from-sync", type=int, metavar="DAYS", help="only measure row sizes of a real sync"
+    )
     args = parser.parse_args()
+    if args.sizes_from_sync:
+        _sizes_from_sync(args)
+        return
     with tempfile.TemporaryDirectory() as home, _database(args.postgres_url, args.keep) as url:
         settings = Settings(home=Path(home), secret_key=Fernet.generate_key().decode(), database_url=url)
         engine = store.create_engine_for(settings)
@@ -184,9 +230,7 @@ def main() -> None:
         total = per_connection * (copies + 1)
         print(f"copied into {copies} more connections in {time.perf_counter() - started:.0f} s: "
               f"{total:,} usage rows across {copies + 1} organizations")  # fmt: skip
-        print(f"{'table':<34} {'rows':>12} {'MiB':>9} {'bytes/row':>10}")
-        for name, rows, size in _sizes(engine)[:12]:
-            print(f"{name:<34} {rows:>12,} {size / 2**20:>9.1f} {size / rows if rows else 0:>10.0f}")
+        _print_sizes(engine)
 
         with engine.begin() as conn:
             user_id = accounts.create_user(conn, tenant_id, "bench@example.com", PASSWORD, "admin")
