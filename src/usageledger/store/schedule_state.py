@@ -36,11 +36,12 @@ class ScheduleState:
 def list_schedule_states(conn: Connection, connection_id: int | None = None) -> list[ScheduleState]:
     """Every connection (or one) with its last sync start and whether its key was rejected since."""
     c = connections.c
-    latest_rejection = (
-        select(events.c.connection_id, func.max(events.c.created_at).label("rejected_at"))
-        .where(events.c.kind.in_(HALTING_EVENT_KINDS))
-        .group_by(events.c.connection_id)
-        .subquery()
+    # Per connection, so the (connection_id, kind, created_at) index answers it without reading the log.
+    rejected_at = (
+        select(func.max(events.c.created_at))
+        .where(events.c.connection_id == c.id, events.c.kind.in_(HALTING_EVENT_KINDS))
+        .scalar_subquery()
+        .label("rejected_at")
     )
     query = (
         select(
@@ -49,13 +50,9 @@ def list_schedule_states(conn: Connection, connection_id: int | None = None) -> 
             c.last_sync_started_at,
             c.last_sync_succeeded_at,
             credentials.c.created_at.label("key_stored_at"),
-            latest_rejection.c.rejected_at,
+            rejected_at,
         )
-        .select_from(
-            connections.outerjoin(credentials, credentials.c.connection_id == c.id).outerjoin(
-                latest_rejection, latest_rejection.c.connection_id == c.id
-            )
-        )
+        .select_from(connections.outerjoin(credentials, credentials.c.connection_id == c.id))
         .order_by(c.id)
     )
     if connection_id is not None:

@@ -274,6 +274,8 @@ events = Table(
     Column("message", Text, nullable=False),
     Column("request_id", String(200)),
     Column("details", Text),  # JSON object, never a secret
+    # The scheduler asks each connection for its latest event of a kind (a rejected key) every tick.
+    Index("ix_events_connection_kind_created", "connection_id", "kind", "created_at"),
 )
 
 # --- directory: names beside ids -----------------------------------------------------------------------
