@@ -14,6 +14,7 @@ rows and bytes per row, the figures the README's capacity math starts from.
 
 Usage: python bench/bench_pg_pages.py [--usage-rows 10000000] [--rows-per-day 2100] [--repeat 9]
        (small first: --usage-rows 1000000 --rows-per-day 600)
+       python bench/bench_pg_pages.py --existing ul_bench_pages_…   (re-time a database kept by --keep)
        python bench/bench_pg_pages.py --sizes-from-sync 31 --rows-per-day 2100
 """
 
@@ -50,7 +51,10 @@ _NOT_COPIED = {"connections", "credentials", "sync_runs", "events"}
 
 
 @contextmanager
-def _database(postgres_url: str, keep: bool) -> Iterator[str]:
+def _database(postgres_url: str, keep: bool, existing: str | None = None) -> Iterator[str]:
+    if existing:
+        yield make_url(postgres_url).set(database=existing).render_as_string(hide_password=False)
+        return
     name = f"ul_bench_pages_{uuid.uuid4().hex[:8]}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -204,6 +208,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--existing", metavar="NAME", help="time a database kept by --keep, without filling")
     parser.add_argument(
         "--sizes-from-sync", type=int, metavar="DAYS", help="only measure row sizes of a real sync"
     )
@@ -211,12 +216,18 @@ def main() -> None:
     if args.sizes_from_sync:
         _sizes_from_sync(args)
         return
-    with tempfile.TemporaryDirectory() as home, _database(args.postgres_url, args.keep) as url:
+    with tempfile.TemporaryDirectory() as home, _database(args.postgres_url, args.keep, args.existing) as url:
         settings = Settings(home=Path(home), secret_key=Fernet.generate_key().decode(), database_url=url)
         engine = store.create_engine_for(settings)
         store.migrate(engine)
         with engine.begin() as conn:
             tenant_id = store.ensure_default_tenant(conn)
+        if args.existing:
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM users WHERE email = 'bench@example.com'"))
+                last = conn.execute(text("SELECT max(id) FROM connections")).scalar_one()
+            _time_pages(args, settings, engine, tenant_id, last)
+            return
         started = time.perf_counter()
         template_id = _fill_template(engine, tenant_id, args.rows_per_day)
         with engine.connect() as conn:
@@ -231,59 +242,59 @@ def main() -> None:
         print(f"copied into {copies} more connections in {time.perf_counter() - started:.0f} s: "
               f"{total:,} usage rows across {copies + 1} organizations")  # fmt: skip
         _print_sizes(engine)
+        _time_pages(args, settings, engine, tenant_id, copies + 1)
 
-        with engine.begin() as conn:
-            user_id = accounts.create_user(conn, tenant_id, "bench@example.com", PASSWORD, "admin")
-            token = accounts.create_access_token(
-                conn, tenant_id=tenant_id, user_id=user_id, name="bench"
-            ).token
-        app = create_app(settings, engine)
-        last = copies + 1
 
-        def timed(client: TestClient, label: str, url: str) -> None:
-            def get() -> object:
-                response = client.get(url)
-                assert response.status_code == 200, (url, response.status_code, response.text[:300])
-                return response
+def _time_pages(
+    args: argparse.Namespace, settings: Settings, engine: Engine, tenant_id: int, last: int
+) -> None:
+    with engine.begin() as conn:
+        user_id = accounts.create_user(conn, tenant_id, "bench@example.com", PASSWORD, "admin")
+        token = accounts.create_access_token(conn, tenant_id=tenant_id, user_id=user_id, name="bench").token
+    app = create_app(settings, engine)
 
-            print(f"{label:<58} median {_median_ms(get, args.repeat):7.1f} ms")
+    def timed(client: TestClient, label: str, url: str) -> None:
+        def get() -> object:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code, response.text[:300])
+            return response
 
-        with TestClient(app) as browser:
-            page = browser.get("/login")
-            csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            browser.post(
-                "/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf_token": csrf}
-            )
-            timed(browser, "overview page, this month, every organization", "/overview")
-            timed(browser, "overview page, year to date, every organization", "/overview?period=ytd")
-            timed(
-                browser,
-                "detail page of one organization (all stored days)",
-                f"/settings/integrations/connections/{last}",
-            )
-            timed(
-                browser,
-                "detail page of one organization, last 30 days",
-                f"/settings/integrations/connections/{last}?period=30d",
-            )
-        with TestClient(app, headers={"authorization": f"Bearer {token}"}) as api:
-            timed(
-                api,
-                "usage API, every organization, 30 days (date × model)",
-                "/api/v1/usage?period=30d&limit=100",
-            )
-            timed(
-                api,
-                "usage API, every organization, ytd by month × workspace",
-                "/api/v1/usage?period=ytd&group_by=month,workspace&limit=100",
-            )
-            timed(
-                api,
-                "usage API, one organization, ytd (date × model)",
-                f"/api/v1/usage?connection_id={last}&period=ytd&limit=100",
-            )
-            timed(api, "overview API, this month", "/api/v1/overview")
-        engine.dispose()
+        print(f"{label:<58} median {_median_ms(get, args.repeat):7.1f} ms")
+
+    with TestClient(app) as browser:
+        page = browser.get("/login")
+        csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        browser.post("/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf_token": csrf})
+        timed(browser, "overview page, this month, every organization", "/overview")
+        timed(browser, "overview page, year to date, every organization", "/overview?period=ytd")
+        timed(
+            browser,
+            "detail page of one organization (all stored days)",
+            f"/settings/integrations/connections/{last}",
+        )
+        timed(
+            browser,
+            "detail page of one organization, last 30 days",
+            f"/settings/integrations/connections/{last}?period=30d",
+        )
+    with TestClient(app, headers={"authorization": f"Bearer {token}"}) as api:
+        timed(
+            api,
+            "usage API, every organization, 30 days (date × model)",
+            "/api/v1/usage?period=30d&limit=100",
+        )
+        timed(
+            api,
+            "usage API, every organization, ytd by month × workspace",
+            "/api/v1/usage?period=ytd&group_by=month,workspace&limit=100",
+        )
+        timed(
+            api,
+            "usage API, one organization, ytd (date × model)",
+            f"/api/v1/usage?connection_id={last}&period=ytd&limit=100",
+        )
+        timed(api, "overview API, this month", "/api/v1/overview")
+    engine.dispose()
 
 
 if __name__ == "__main__":
