@@ -80,3 +80,58 @@ def test_sync_now_on_postgresql_queues_one_job_per_connection(postgres_url, tmp_
         ]
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_serve_on_postgresql_queues_due_syncs_and_sends_sync_now_to_the_queue(postgres_url, tmp_path):
+    """`serve`'s PostgreSQL path: its scheduler thread queues the due connection (not the fresh one) at
+    once, and *Sync now* goes to the queue; on SQLite the same call changes nothing."""
+    import datetime as dt
+
+    from usageledger import store
+    from usageledger.cli.context import AppContext
+    from usageledger.cli.worker import serve_with_job_queue
+
+    sqlite = AppContext(Settings(home=tmp_path / "sqlite"))
+    assert serve_with_job_queue(sqlite, BackgroundSyncs(sqlite.settings, sqlite.engine)) is None
+    sqlite.close()
+
+    actx = AppContext(Settings(home=tmp_path / "pg", database_url=postgres_url))
+    with actx.engine.begin() as conn:
+        tenant_id = store.ensure_default_tenant(conn)
+        ids = [
+            store.insert_connection(
+                conn,
+                tenant_id=tenant_id,
+                name=f"org {i}",
+                provider="anthropic",
+                base_url="http://127.0.0.1:1",
+                organization_id=f"org-{i}",
+                organization_name=None,
+                key_hint=None,
+                source="analytics",
+            )  # fmt: skip
+            for i in range(2)
+        ]
+        store.update_connection(conn, ids[1], last_sync_started_at=dt.datetime.now(dt.UTC))  # fresh
+    syncs = BackgroundSyncs(actx.settings, actx.engine)
+    stop = serve_with_job_queue(actx, syncs)
+    assert stop is not None and syncs.queued
+    try:
+
+        def queued_locks() -> list[str]:
+            with actx.engine.connect() as conn:
+                return list(conn.execute(text(
+                    "SELECT lock FROM procrastinate_jobs WHERE task_name = 'usageledger.sync_connection' ORDER BY id"
+                )).scalars())  # fmt: skip
+
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=20)
+        while not queued_locks() and dt.datetime.now(dt.UTC) < deadline:
+            threading.Event().wait(0.05)
+        assert queued_locks() == [jobs.sync_lock(ids[0])]  # the never-synced one; the fresh one is not due
+        assert syncs.start(ids[1], "manual") is True  # Sync now: a job, not a thread
+        assert queued_locks() == [jobs.sync_lock(ids[0]), jobs.sync_lock(ids[1])]
+        assert not syncs.is_running(ids[1])
+    finally:
+        stop()
+        actx.close()
