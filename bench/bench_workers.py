@@ -152,13 +152,6 @@ def _run(args: argparse.Namespace, base_url: str, workers: int) -> tuple[float, 
             rows = conn.execute(text("SELECT count(*) FROM usage_rows")).scalar() or 0
             calls = conn.execute(text("SELECT coalesce(sum(api_calls), 0) FROM sync_runs")).scalar() or 0
             failed = conn.execute(text("SELECT count(*) FROM sync_runs WHERE status <> 'succeeded'")).scalar()
-            if os.environ.get("BENCH_TRACE"):
-                for r in conn.execute(
-                    text(
-                        "SELECT connection_id, started_at, finished_at, api_calls FROM sync_runs ORDER BY started_at"
-                    )
-                ):
-                    print("  run", r.connection_id, r.started_at.time(), r.finished_at.time(), r.api_calls)
         engine.dispose()
         if failed:
             print(f"  ({failed} sync runs did not succeed at first: retried by the queue)")
