@@ -216,7 +216,10 @@ class Settings:
     request_timeout: float = _setting("float", "Seconds before one API call times out.", 60.0, gt=0)
     page_limit: int = _setting("int", "Rows per analytics page.", 1000, ge=1, le=1000)
     sync_interval_hours: float = _setting(
-        "float", "`serve` syncs every connection this often (0: only on demand).", 6.0, ge=0
+        "float",
+        "`serve` (or the scheduler) syncs every connection this often (0: only on demand).",
+        1.0,
+        ge=0,
     )
     host: str = _setting("str", "Address `serve` listens on.", "127.0.0.1")
     port: int = _setting("int", "Port `serve` listens on.", 8000)

@@ -26,7 +26,7 @@ DEFAULTS = {
     "max_retries": 4,
     "request_timeout": 60.0,
     "page_limit": 1000,
-    "sync_interval_hours": 6.0,
+    "sync_interval_hours": 1.0,
     "host": "127.0.0.1",
     "port": 8000,
     "session_secret": None,

@@ -16,6 +16,7 @@ from .app import app, sync_with_progress
 from .context import AppContext, app_context
 from .queries import print_report
 from .render import console
+from .worker import serve_with_job_queue
 
 __all__: list[str] = []
 
@@ -140,11 +141,15 @@ def _run_web(actx: AppContext, host: str, port: int) -> None:
 
     app = create_app(actx.settings, actx.engine)
     syncs = app.state.services.syncs
-    syncs.schedule(actx.settings.sync_interval_hours * 3600)
+    stop_queue = serve_with_job_queue(actx, syncs)  # PostgreSQL: the workers sync; None on SQLite
+    if stop_queue is None:
+        syncs.schedule(actx.settings.sync_interval_hours * 3600)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         syncs.stop()
+        if stop_queue is not None:
+            stop_queue()
 
 
 @app.command()

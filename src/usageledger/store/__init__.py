@@ -39,12 +39,15 @@ from usageledger.store.locks import (
     sync_standing,
 )
 from usageledger.store.runs import fail_interrupted_runs
+from usageledger.store.schedule_state import HALTING_EVENT_KINDS, ScheduleState, list_schedule_states
 from usageledger.store.scrub import pending_scrub_marker, resume_pending_scrub, scrub_deleted_secrets
 from usageledger.store.upsert import RepeatedRowError, WindowResult, WindowWriter, cents_to_microcents
 from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
 __all__ = [
+    "HALTING_EVENT_KINDS",
     "ConnectionRow",
+    "ScheduleState",
     "EventRow",
     "SyncRunRow",
     "Vault",
@@ -68,6 +71,7 @@ __all__ = [
     "key_hint",
     "list_connections",
     "list_events",
+    "list_schedule_states",
     "list_sync_runs",
     "load_credential",
     "load_sealed_credential",

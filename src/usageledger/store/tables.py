@@ -274,6 +274,8 @@ events = Table(
     Column("message", Text, nullable=False),
     Column("request_id", String(200)),
     Column("details", Text),  # JSON object, never a secret
+    # The scheduler asks each connection for its latest event of a kind (a rejected key) every tick.
+    Index("ix_events_connection_kind_created", "connection_id", "kind", "created_at"),
 )
 
 # --- directory: names beside ids -----------------------------------------------------------------------
@@ -374,6 +376,14 @@ def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:
         Column("day", Date, primary_key=True),
         *[Column(dim, String(200), primary_key=True, server_default="") for dim in dims],
         *[Column(metric, BigInteger) for metric in sums],
+        # The detail page's API key pick list asks one connection for its distinct keys; in key order
+        # this index answers it without sorting the connection's rows (a year of a 2,100-group
+        # organization on PostgreSQL: 840 ms → 134 ms, with `reports.choices` taking DISTINCT per table).
+        *(
+            [Index(f"ix_{name}_connection_api_key", "connection_id", "api_key_id")]
+            if "api_key_id" in dims
+            else []
+        ),
     )
 
 

@@ -1,10 +1,15 @@
-"""Syncs that run beside a web server: one thread per running sync, at most one per connection."""
+"""Syncs that run beside a web server: one thread per running sync, at most one per connection.
+
+On PostgreSQL, `serve` hands this object a job queue (`use_queue`): then a sync started from the web app
+is a job for the `usageledger worker` processes, and the schedule is the job queue's scheduler's.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -31,9 +36,21 @@ class BackgroundSyncs:
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._enqueue: Callable[[int, str], bool] | None = None
+
+    def use_queue(self, enqueue: Callable[[int, str], bool]) -> None:
+        """Queue syncs for the workers instead of running them here; `enqueue` is False when one waits."""
+        self._enqueue = enqueue
+
+    @property
+    def queued(self) -> bool:
+        """Whether syncs go to the job queue (PostgreSQL with workers) rather than threads here."""
+        return self._enqueue is not None
 
     def start(self, connection_id: int, trigger: str = "manual") -> bool:
-        """Start a sync of the connection; False when one is already running in this process."""
+        """Start (or queue) a sync of the connection; False when one is already running (or waiting)."""
+        if self._enqueue is not None:
+            return self._enqueue(connection_id, trigger)
         with self._lock:
             running = self._threads.get(connection_id)
             if running is not None and running.is_alive():

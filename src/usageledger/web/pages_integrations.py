@@ -102,6 +102,7 @@ def detail(
             page=page,
             today=dt.datetime.now(dt.UTC).date(),
             lookback_days=services.settings.lookback_days,
+            sync_interval=dt.timedelta(hours=services.settings.sync_interval_hours),
         )
     running = services.syncs.is_running(connection_id) or (
         view.sync_alive and view.latest_run is not None and view.latest_run.status == "running"

@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import Connection
 
+from usageledger.jobs import NextSync, plan_next_sync
 from usageledger.models import DAILY
 from usageledger.reports.choices import Choice, list_choices, stored_values
 from usageledger.reports.periods import first_provisional_day
@@ -24,7 +25,7 @@ from usageledger.reports.series import (
 from usageledger.reports.spend import ConnectionSpend, connection_spend
 from usageledger.reports.status import status_report
 from usageledger.reports.usage import query_cost, query_usage
-from usageledger.store import get_connection, list_events, list_sync_runs, lock_is_held
+from usageledger.store import get_connection, list_events, list_schedule_states, list_sync_runs, lock_is_held
 from usageledger.web.charts import render_series_chart
 from usageledger.web.params import PageUsageParams, UsageParams
 from usageledger.web.providers import PROVIDERS, Provider
@@ -67,6 +68,8 @@ EVENT_KINDS: tuple[str, ...] = (
     "key_verified",
     "mismatch",
     "connected",
+    "sync_retry",
+    "sync_halted",
     "disconnected",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
@@ -204,6 +207,7 @@ class DetailView:
     page: int
     pages: int
     trouble: Trouble
+    next_sync: NextSync | None = None  # the schedule's next sync, or why there is none
 
     @property
     def problems(self) -> dict[str, str]:
@@ -236,6 +240,7 @@ def build_detail(
     page: int,
     today: dt.date,
     lookback_days: int,
+    sync_interval: dt.timedelta = dt.timedelta(0),
 ) -> DetailView:
     connection = get_connection(conn, connection_id, tenant_id)
     params, form = _checked_sort(form)
@@ -289,6 +294,9 @@ def build_detail(
         page=page,
         pages=max(1, -(-usage.total_rows // PAGE_SIZE)),
         trouble=trouble,
+        next_sync=plan_next_sync(
+            list_schedule_states(conn, connection_id)[0], sync_interval, dt.datetime.now(dt.UTC)
+        ),
     )
 
 
