@@ -138,7 +138,11 @@ def sync_now(
     if connection.state == "disconnected":
         flash(request, "This connection is disconnected; connect the organization again to sync.", "error")
     elif services.syncs.start(connection_id, "manual"):
-        flash(request, "Sync started.")
+        # With workers the sync waits in the job queue until one takes it: say so rather than "started".
+        flash(
+            request,
+            "Sync queued: a worker will start it shortly." if services.syncs.queued else "Sync started.",
+        )
     else:
         flash(request, "A sync of this connection is already running.")
     return RedirectResponse(_detail_path(connection_id), status_code=303)
