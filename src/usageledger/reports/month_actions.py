@@ -19,7 +19,7 @@ from usageledger.errors import ConflictError, UsageError
 from usageledger.reports.month_close import OrganizationMonth, month_of, read_reconciliation, usd
 from usageledger.reports.periods import month_period
 from usageledger.store import add_event
-from usageledger.store.closes import set_invoiced, set_month_closed
+from usageledger.store.closes import lock_for_close, set_invoiced, set_month_closed
 from usageledger.store.tables import cost_adjustments
 
 __all__ = [
@@ -110,6 +110,7 @@ def close_month(
     """Close the month for one organization or all of them: freeze their cost rows as they are now."""
     if month_of(today) <= month:
         raise UsageError(f"{month:%Y-%m} has not ended yet: a month can be closed from its next month on.")
+    lock_for_close(conn, tenant_id)
     lines = _line(conn, tenant_id, month, organization, today=today, lookback_days=lookback_days)
     closed = [line for line in lines if line.state == "closed"]
     if closed and (organization is not None or len(closed) == len(lines)):
@@ -137,6 +138,7 @@ def reopen_month(
 ) -> list[OrganizationMonth]:  # fmt: skip
     """Reopen a closed month, unless revisions of it were already booked to later months (they would
     then count twice: once in the month's rows, once as adjustments)."""
+    lock_for_close(conn, tenant_id)
     lines = [
         line
         for line in _line(conn, tenant_id, month, organization, today=today, lookback_days=lookback_days)

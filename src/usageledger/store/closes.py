@@ -27,6 +27,7 @@ __all__ = [
     "first_open_month",
     "frozen_days",
     "list_month_closes",
+    "lock_for_close",
     "set_invoiced",
     "set_month_closed",
 ]
@@ -101,6 +102,13 @@ def set_invoiced(
             invoiced_microcents=microcents, invoice_entered_at=dt.datetime.now(dt.UTC), invoice_entered_by=by
         )
     )
+
+
+def lock_for_close(conn: Connection, tenant_id: int) -> None:
+    """Take the write lock a sync's window takes (the connection rows; SQLite: the database) before a close
+    reads the month: a window either committed before (and the close sees its rows) or waits for the close
+    (and its writer sees the month closed). A no-op UPDATE, so SQLite never upgrades a read transaction."""
+    conn.execute(update(connections).where(connections.c.tenant_id == tenant_id).values(id=connections.c.id))
 
 
 def set_month_closed(
