@@ -199,24 +199,27 @@ def book_revisions(
     delta is taken against the frozen row plus the adjustments booked before, so fetching the same
     revision twice books it once.
     """
-    days = {_as_date(key[0]) for key in (*frozen, *revised)}
-    if not days:
+    as_date = {raw: _as_date(raw) for raw in {key[0] for key in (*frozen, *revised)}}
+    if not as_date:
         return 0
-    booked = _known(conn, connection_id, days)
+    # Earlier adjustments, keyed like `frozen` (the day as the writer binds it), so most keys cost one lookup.
+    raw_of = {day: raw for raw, day in as_date.items()}
+    booked = {(raw_of[key[0]], *key[1:]): v for key, v in _known(conn, connection_id, raw_of).items()}
     today = dt.datetime.now(dt.UTC).date()
     now = dt.datetime.now(dt.UTC)
     months: dict[dt.date, dt.date] = {}
     rows: list[dict[str, Any]] = []
     total = 0
+    no_prior = (0, 0)
     for key in frozen.keys() | revised.keys():
-        day = _as_date(key[0])
         old, new = frozen.get(key), revised.get(key)
-        prior_amount, prior_list = booked.get((day, *key[1:]), (0, 0))
+        prior_amount, prior_list = booked.get(key, no_prior)
         known_amount = (int(old[_AMOUNT]) if old else 0) + prior_amount
         known_list = (int(old[_LIST]) if old else 0) + prior_list
         new_amount, new_list = (int(new[_AMOUNT]), int(new[_LIST])) if new else (0, 0)
-        if (new_amount, new_list) == (known_amount, known_list):
+        if new_amount == known_amount and new_list == known_list:
             continue
+        day = as_date[key[0]]
         month = months.get(_month_start(day))
         if month is None:
             month = months[_month_start(day)] = first_open_month(conn, connection_id, day)
