@@ -89,3 +89,14 @@ def test_the_months_page_offers_a_focus_download(admin, acme_connection, last_mo
     assert 'action="/api/v1/exports/focus"' in page.text
     download = admin.get(f"/api/v1/exports/focus?period={last_month}&format=csv")
     assert download.status_code == 200 and download.text.startswith("BilledCost,")
+
+
+def test_another_workspace_neither_sees_nor_closes_acme_months(
+    outsider, admin, acme_connection, last_month, tokens
+):
+    org = admin.get(f"/api/v1/months/{last_month}").json()["organizations"][0]["organization_id"]
+    assert outsider.get(f"/api/v1/months/{last_month}").json()["organizations"] == []
+    refused = outsider.post(f"/api/v1/months/{last_month}/close", json={"organization_id": org},
+                            headers=bearer(tokens["globex_admin"]))  # fmt: skip
+    assert refused.status_code == 400 and org in refused.json()["error"]["message"]
+    assert admin.get(f"/api/v1/months/{last_month}").json()["state"] != "closed"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 from tests.e2e.conftest import cli, cli_env, connected, fake, running_fake  # noqa: F401
@@ -93,6 +94,9 @@ def test_a_closed_month_cannot_be_reopened_once_revisions_were_booked(cli, fake,
     assert cli("sync", "--since", day.isoformat(), "--until", day.isoformat()).exit_code == 0
     refused = cli("close", f"{last:%Y-%m}", "--reopen")
     assert refused.exit_code == 7 and "count twice" in refused.err
+    months = cli("months", "--last", "2")
+    assert months.exit_code == 0, months.err
+    assert re.search(rf"{last:%Y-%m}\s+.\s*closed", months.out) and "open" in months.out
 
 
 def test_reopen_lets_the_sync_replace_the_days_again(cli, fake, connected):

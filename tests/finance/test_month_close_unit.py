@@ -99,3 +99,9 @@ def test_an_invoice_csv_is_taken_whole_or_not_at_all():
     assert all(f"line {n}" in message for n in (3, 4, 5, 6)) and "line 2:" not in message
     with pytest.raises(UsageError, match="header"):
         parse_invoice_csv("org,month,amount\n", {"org_1"})
+
+
+@pytest.mark.parametrize("text", ["\r0", "", "organization_id,month,invoiced_usd\n", "\x00,\x00"])
+def test_unreadable_or_empty_invoice_files_are_refused_with_a_message(text):
+    with pytest.raises(UsageError):
+        parse_invoice_csv(text, {"org_1"})

@@ -100,12 +100,13 @@ def months_command(
         print(json.dumps([reconciliation_json(m) for m in found], indent=2))
         return
     table = Table(title="Months", title_justify="left")
-    for name in ("Month", "State", "Reported", "Invoiced"):
+    for name in ("Month", "State", "Reported", "Invoiced", "Difference"):
         table.add_column(name, justify="left" if name in {"Month", "State"} else "right")
     for m in found:
         table.add_row(
-            f"{m.month:%Y-%m}", m.state, _money(m.reported_microcents), _money(m.invoiced_microcents)
-        )
+            f"{m.month:%Y-%m}", m.state, _money(m.reported_microcents), _money(m.invoiced_microcents),
+            _money(m.difference_microcents),
+        )  # fmt: skip
     print_table(table)
 
 

@@ -40,8 +40,11 @@ _MAX_IMPORT_BYTES = 1_000_000
 
 
 def parse_month(text: str) -> dt.date:
-    """`YYYY-MM` → the month's first day (UsageError otherwise)."""
-    return month_period(text).start
+    """`YYYY-MM` → the month's first day (UsageError otherwise, years 1–9998 only)."""
+    try:
+        return month_period(text).start
+    except (ValueError, OverflowError):  # year 0000 or 9999-12 (whose next month has no date)
+        raise UsageError(f"{text!r} is outside the calendar usageledger handles (years 1 to 9998).") from None
 
 
 def parse_usd(text: str, what: str = "The invoiced amount") -> int:
@@ -180,12 +183,15 @@ def parse_invoice_csv(text: str, known_organizations: set[str]) -> list[InvoiceL
     line by number: a file is taken whole or not at all."""
     if len(text) > _MAX_IMPORT_BYTES:
         raise UsageError("The invoice file is larger than 1 MB; split it.")
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None or tuple(h.strip().lower() for h in header) != INVOICE_CSV_COLUMNS:
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise UsageError(f"The invoice file is not readable CSV (line {reader.line_num}: {exc}).") from None
+    if not rows or tuple(h.strip().lower() for h in rows[0][1]) != INVOICE_CSV_COLUMNS:
         raise UsageError(f"The invoice file's first line must be the header {','.join(INVOICE_CSV_COLUMNS)}.")
     lines, errors, seen = [], [], set()
-    for number, row in enumerate(reader, start=2):
+    for number, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(INVOICE_CSV_COLUMNS):

@@ -132,6 +132,14 @@ class MonthReconciliation:
         entered = [o.invoiced_microcents for o in self.organizations if o.invoiced_microcents is not None]
         return sum(entered) if entered else None
 
+    @property
+    def difference_microcents(self) -> int | None:
+        """Invoiced minus reported over every organization; None until each has its invoiced amount."""
+        differences = [o.difference_microcents for o in self.organizations]
+        if not differences or any(d is None for d in differences):
+            return None
+        return sum(d for d in differences if d is not None)
+
 
 def _connections(
     conn: Connection, tenant_id: int, organization: str | None
@@ -334,6 +342,7 @@ def reconciliation_json(rec: MonthReconciliation) -> dict[str, object]:
         "state_meaning": MONTH_STATES[rec.state],
         "reported_usd": _usd_text(rec.reported_microcents),
         "invoiced_usd": _usd_text(rec.invoiced_microcents),
+        "difference_usd": _usd_text(rec.difference_microcents),
         "organizations": [
             {
                 "organization_id": o.organization_id,

@@ -149,10 +149,9 @@ class _Target:
         self.seen = False
         self.written = 0
         self.matched = 0  # written rows that were stored before (the rest are new)
-        self.frozen: dict[
-            tuple[Any, ...], tuple[Any, ...]
-        ] = {}  # stored rows of closed days, kept as they are
-        self.frozen_new: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # the re-fetched numbers of those days
+        # Closed days (store.closes): their stored rows, kept as they are, and the numbers re-fetched for them.
+        self.frozen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.frozen_new: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 class WindowWriter:
@@ -184,9 +183,9 @@ class WindowWriter:
     def _target(self, grain: Grain, kind: str, placeholder: str) -> _Target:
         table, key, metrics, _ = _layout(grain, kind)
         before = self._load(_select_sql(key, table, metrics, placeholder), 1 + len(key))
-        frozen = (
-            {k: before.pop(k) for k in [k for k in before if k[0] in self._frozen]} if self._frozen else {}
-        )
+        frozen = {k: v for k, v in before.items() if k[0] in self._frozen} if self._frozen else {}
+        for k in frozen:  # not in `before`: neither replaced nor deleted as vanished
+            del before[k]
         target = _Target(self._conn, grain, kind, placeholder, before)
         target.frozen = frozen
         return target
