@@ -100,3 +100,31 @@ def test_another_workspace_neither_sees_nor_closes_acme_months(
                             headers=bearer(tokens["globex_admin"]))  # fmt: skip
     assert refused.status_code == 400 and org in refused.json()["error"]["message"]
     assert admin.get(f"/api/v1/months/{last_month}").json()["state"] != "closed"
+
+
+def test_reopen_over_the_api_is_logged(admin, acme_connection, last_month, tokens):
+    auth = bearer(tokens["acme_admin"])
+    assert admin.post(f"/api/v1/months/{last_month}/close", headers=auth).json()["state"] == "closed"
+    reopened = admin.post(f"/api/v1/months/{last_month}/reopen", headers=auth)
+    assert reopened.status_code == 200 and reopened.json()["state"] != "closed"
+    again = admin.post(f"/api/v1/months/{last_month}/reopen", headers=auth)
+    assert again.status_code == 400 and "is not closed" in again.json()["error"]["message"]
+    reopen_events = [e for e in admin.get("/api/v1/events").json()["events"] if e["kind"] == "month_reopened"]
+    assert len(reopen_events) == 1 and "acme.admin@example.com" in reopen_events[0]["message"]
+
+
+def test_the_page_imports_pasted_invoice_lines(admin, acme_connection, last_month):
+    page = admin.get(f"/finance/months/{last_month}")
+    token = CSRF_RE.search(page.text).group(1)
+    org = re.search(r'data-organization="([^"]+)"', page.text).group(1)
+    bad = f"organization_id,month,invoiced_usd\n{org},{last_month},12.00\norg_nope,{last_month},1\n"
+    refused = admin.post(
+        f"/finance/months/{last_month}/import", data={"csrf_token": token, "invoice_csv": bad}
+    )
+    assert refused.status_code == 400 and "line 3" in refused.text and "org_nope" in refused.text
+    assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] is None
+    good = bad.splitlines()[0] + "\n" + bad.splitlines()[1] + "\n"
+    done = admin.post(f"/finance/months/{last_month}/import", data={"csrf_token": token, "invoice_csv": good})
+    assert done.status_code == 303 and done.headers["location"] == f"/finance/months/{last_month}"
+    assert "Invoiced amounts imported" in admin.get(done.headers["location"]).text
+    assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] == "12.00000000"
