@@ -3,10 +3,12 @@ clear 400 with nothing written, and every change is in the event log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
 from tests.web.conftest import CSRF_RE, bearer
+from usageledger.sync import run_sync
 
 
 def test_months_lists_states_and_last_month_can_be_reconciled(admin, acme_connection, last_month):
@@ -128,3 +130,26 @@ def test_the_page_imports_pasted_invoice_lines(admin, acme_connection, last_mont
     assert done.status_code == 303 and done.headers["location"] == f"/finance/months/{last_month}"
     assert "Invoiced amounts imported" in admin.get(done.headers["location"]).text
     assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] == "12.00000000"
+
+
+def test_the_overview_names_adjustments_booked_to_its_period(
+    admin, acme_connection, last_month, tokens, settings, engine, fake
+):
+    """A revision of a closed day booked to this month: the overview says how much, beside its figures."""
+    assert (
+        admin.post(f"/api/v1/months/{last_month}/close", headers=bearer(tokens["acme_admin"])).status_code
+        == 200
+    )
+    assert 'id="adjustments-note"' not in admin.get("/overview?period=this-month").text
+    day = dt.date.fromisoformat(f"{last_month}-20")
+    fake.revise_days([day])
+    run_sync(settings, engine, acme_connection, since=day, until=day, trigger="range")
+    this_month = admin.get("/api/v1/months?last=1").json()[0]["organizations"][0]
+    note = re.search(r'id="adjustments-note">Not in these figures: <span class="money"[^>]*>([^<]+)<',
+                     admin.get("/overview?period=this-month").text)  # fmt: skip
+    booked = Decimal(this_month["adjustments_usd"]).quantize(Decimal("0.01"))
+    assert note and booked != 0 and note.group(1) == f"{'-' if booked < 0 else ''}${abs(booked):,}"
+    closed = admin.get(f"/overview?period={last_month}").text
+    assert (
+        'id="adjustments-note"' not in closed
+    )  # the closed month's figures are frozen, nothing booked to it

@@ -32,6 +32,7 @@ __all__ = [
     "MonthReconciliation",
     "OrganizationMonth",
     "Reason",
+    "adjustments_booked",
     "month_of",
     "read_months",
     "read_reconciliation",
@@ -371,3 +372,20 @@ def reconciliation_json(rec: MonthReconciliation) -> dict[str, object]:
             for o in rec.organizations
         ],
     }
+
+
+def adjustments_booked(
+    conn: Connection, tenant_id: int, start: dt.date, end: dt.date, organization: str | None = None
+) -> Decimal | None:
+    """Dollars of adjustments (revisions of closed months) booked on days [start, end); None when there are
+    none. The overview's figures are the stored cost: they say beside them what this adds."""
+    a = cost_adjustments
+    query = (
+        select(func.count(), func.sum(a.c.amount_microcents))
+        .join(connections, connections.c.id == a.c.connection_id)
+        .where(connections.c.tenant_id == tenant_id, a.c.booked_day >= start, a.c.booked_day < end)
+    )
+    if organization is not None:
+        query = query.where(a.c.organization_id == organization)
+    count, total = conn.execute(query).one()
+    return usd(int(total)) if count else None

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from usageledger.errors import UsageError
 from usageledger.reports import PERIOD_PRESETS
+from usageledger.reports.month_close import adjustments_booked
 from usageledger.web.deps import PageUser, ServicesDep
 from usageledger.web.templating import render
 from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview
@@ -38,9 +39,13 @@ def overview_page(
         period=period[:20], since=since[:20], until=until[:20], organization=organization[:200]
     )
     context: dict[str, Any] = {"title": "Overview", "form": form, "presets": PERIOD_PRESETS}
+    context["adjustments"] = None  # booked to the period: revisions of closed months (reports.month_close)
     try:
         with services.engine.connect() as conn:
             overview = read_overview(conn, services.settings, user.tenant_id, form)
+            context["adjustments"] = adjustments_booked(
+                conn, user.tenant_id, overview.period.start, overview.period.end, overview.organization
+            )
     except UsageError as exc:
         with services.engine.connect() as conn:
             organizations = organization_options(conn, user.tenant_id)
