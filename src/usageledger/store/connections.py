@@ -32,6 +32,7 @@ from usageledger.store.tables import (
     actor_usage_rows,
     anthropic_actors,
     connections,
+    cost_adjustments,
     cost_rows,
     credentials,
     tenants,
@@ -271,6 +272,7 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
         cost_rows,
         actor_usage_rows,
         actor_cost_rows,
+        cost_adjustments,  # synced data too: the revisions of closed days
         *DIRECTORY_TABLES,
         anthropic_actors,
     ):

@@ -507,3 +507,44 @@ __all__ += [
     "team_members",
     "teams",
 ]
+
+# --- month close: finance's frozen months and the later revisions booked as adjustments ---------------------
+# A closed month's cost rows are never rewritten (store.upsert keeps them); a later upstream revision of one
+# of its days is stored in cost_adjustments instead: the delta per natural key, booked to the first open month.
+
+month_closes = Table(
+    "month_closes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("month", Date, nullable=False),  # the month's first day
+    Column("closed", Boolean, nullable=False, server_default=false()),
+    Column("reported_microcents", BigInteger),  # the month's stored cost when it was closed
+    Column("invoiced_microcents", BigInteger),  # finance's invoiced amount (entered or imported)
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(320)),
+    Column("invoice_entered_at", UTCDateTime),
+    Column("invoice_entered_by", String(320)),
+    UniqueConstraint("connection_id", "month", name="uq_month_closes_connection_month"),
+)
+
+cost_adjustments = Table(
+    "cost_adjustments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),  # the revised day, in a closed month
+    Column("booked_month", Date, nullable=False),  # first day of the open month the delta is booked to
+    Column("booked_day", Date, nullable=False),  # the day within booked_month it is shown on
+    *_dimension_columns(DAILY.cost_dimensions),
+    Column("amount_microcents", BigInteger, nullable=False),  # the delta: revised minus what was known
+    Column("list_amount_microcents", BigInteger, nullable=False),
+    Column("revised_amount_microcents", BigInteger, nullable=False),  # the day's new figure for this key
+    Column("currency", String(8), nullable=False),
+    Column("sync_run_id", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_cost_adjustments_connection_booked", "connection_id", "booked_month"),
+    Index("ix_cost_adjustments_connection_day", "connection_id", "day"),
+)
+__all__ += ["cost_adjustments", "month_closes"]

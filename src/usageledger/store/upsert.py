@@ -10,6 +10,10 @@ A report never lists one group twice; if a page does (a cursor led back to an ea
 window fails with RepeatedRowError. Into a window with no stored rows (a backfill) rows go with a
 plain INSERT, and the natural key's unique constraint refuses the repeat at no cost; into a window
 with stored rows the writer remembers the keys it wrote.
+
+Days of a closed month (store.closes) are frozen: their stored rows are kept as they are (and summed into
+the rollups again), and the re-fetched numbers of such a day go to `book_revisions`, which books any
+difference as an adjustment in the first open month. Nothing else of the writer knows about closes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from usageledger.models import DAILY, CostRecord, Grain, UsageRecord, Window
 from usageledger.store.bulk import BulkInsert
+from usageledger.store.closes import book_revisions, frozen_days
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
 
@@ -59,6 +64,8 @@ class WindowResult:
     # Cost rows stored before cost was broken out by type (a combined total, '' types), replaced by the
     # broken-out rows of their day: a change of how the day is stored, not late data, so not in `removed`.
     restated: int = 0
+    # Cost rows of closed days whose re-fetched numbers differ: booked as adjustments, the rows kept.
+    adjusted: int = 0
 
 
 def _key_columns(key: tuple[str, ...]) -> tuple[str, ...]:
@@ -105,6 +112,8 @@ class _Target:
         "before",
         "breakdown",
         "delete_sql",
+        "frozen",
+        "frozen_new",
         "insert",
         "key",
         "keys",
@@ -140,6 +149,9 @@ class _Target:
         self.seen = False
         self.written = 0
         self.matched = 0  # written rows that were stored before (the rest are new)
+        # Closed days (store.closes): their stored rows, kept as they are, and the numbers re-fetched for them.
+        self.frozen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self.frozen_new: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
 class WindowWriter:
@@ -163,13 +175,20 @@ class WindowWriter:
         self._day_cache: dict[dt.date, Any] = {}
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        closed = frozen_days(conn, connection_id, window.start, window.end)
+        self._frozen = frozenset(self._day_value(day) for day in closed)  # days as bound: text on SQLite
         self._usage = self._target(grain, "usage", placeholder)
         self._cost = self._target(grain, "cost", placeholder)
 
     def _target(self, grain: Grain, kind: str, placeholder: str) -> _Target:
         table, key, metrics, _ = _layout(grain, kind)
         before = self._load(_select_sql(key, table, metrics, placeholder), 1 + len(key))
-        return _Target(self._conn, grain, kind, placeholder, before)
+        frozen = {k: v for k, v in before.items() if k[0] in self._frozen} if self._frozen else {}
+        for k in frozen:  # not in `before`: neither replaced nor deleted as vanished
+            del before[k]
+        target = _Target(self._conn, grain, kind, placeholder, before)
+        target.frozen = frozen
+        return target
 
     def _day_value(self, day: dt.date) -> Any:
         """How a day is bound: ISO text on SQLite (as SQLAlchemy's Date stores it), a date elsewhere."""
@@ -193,7 +212,7 @@ class WindowWriter:
         cid, run, day_value = self._connection_id, self._run_id, self._day_value
         # A record is (day, dimensions, metrics in the order of the grain's usage metrics).
         rows = [(cid, day_value(r[0]), *(v or "" for v in r[1]), *r[2:], run) for r in records]
-        self._send(rows, self._usage)
+        self._send(self._divert_frozen(rows, self._usage) if self._frozen else rows, self._usage)
         return len(rows)
 
     def write_cost(self, records: Iterable[CostRecord]) -> int:
@@ -214,8 +233,22 @@ class WindowWriter:
             # Unpacked, not read by name: a NamedTuple's attributes cost a lookup each, on the hot path.
             for day, dims, amount, list_amount, currency, requests, breakdown in records
         ]
-        self._send(rows, self._cost)
+        self._send(self._divert_frozen(rows, self._cost) if self._frozen else rows, self._cost)
         return len(rows)
+
+    def _divert_frozen(self, rows: list[tuple[Any, ...]], target: _Target) -> list[tuple[Any, ...]]:
+        """The rows of open days; those of closed days are set aside (natural key → numbers), not written."""
+        kept = []
+        for row in rows:
+            if row[1] in self._frozen:
+                key = row[target.key]
+                if key in target.frozen_new:
+                    raise RepeatedRowError(target.kind)
+                target.frozen_new[key] = row[target.numbers]
+            else:
+                kept.append(row)
+        target.seen = True
+        return kept
 
     def _send(self, rows: list[tuple[Any, ...]], target: _Target) -> int:
         target.seen = True
@@ -278,6 +311,7 @@ class WindowWriter:
                     cost_rows_stored=connections.c.cost_rows_stored + stored_delta[1],
                 )
             )
+        adjusted = self._keep_frozen()
         for target in (self._usage, self._cost):
             if target.seen and target.sums is not None:
                 target.sums.replace_window(
@@ -289,7 +323,19 @@ class WindowWriter:
             revised=self._revised,
             removed=removed,
             restated=restated,
+            adjusted=adjusted,
         )
+
+    def _keep_frozen(self) -> int:
+        """Sum the kept rows of closed days into the rollups again; book the daily grain's cost revisions."""
+        cid, run = self._connection_id, self._run_id
+        for target in (self._usage, self._cost):
+            if target.seen and target.sums is not None and target.frozen:
+                target.sums.add([(cid, *key, *numbers, run) for key, numbers in target.frozen.items()])
+        cost = self._cost
+        if self._grain is not DAILY or not cost.seen or not (cost.frozen or cost.frozen_new):
+            return 0
+        return book_revisions(self._conn, cid, run, cost.frozen, cost.frozen_new)
 
 
 def _restated(target: _Target) -> int:

@@ -18,10 +18,12 @@ from usageledger.web import (
     api,
     api_allocation,
     api_exports,
+    api_finance,
     api_overview,
     api_users,
     pages_account,
     pages_allocation,
+    pages_finance,
     pages_identity,
     pages_integrations,
     pages_overview,
@@ -95,4 +97,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(pages_identity.router)
     app.include_router(scim.router)  # SCIM: its own token and error shape (web/scim.py)
     app.include_router(api_exports.router)
+    app.include_router(pages_finance.router)
+    app.include_router(api_finance.router)
     return app

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from usageledger.errors import UsageError
+from usageledger.reports.month_close import adjustments_booked
 from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.web.deps import PageUser, ServicesDep
 from usageledger.web.templating import render
@@ -38,9 +39,13 @@ def overview_page(
         period=period[:20], since=since[:20], until=until[:20], organization=organization[:200]
     )
     context: dict[str, Any] = {"title": "Overview", "form": form, "presets": PERIOD_PRESETS}
+    context["adjustments"] = None  # booked to the period: revisions of closed months (reports.month_close)
     try:
         with services.engine.connect() as conn:
             overview = read_overview(conn, services.settings, user.tenant_id, form)
+            context["adjustments"] = adjustments_booked(
+                conn, user.tenant_id, overview.period.start, overview.period.end, overview.organization
+            )
     except UsageError as exc:
         with services.engine.connect() as conn:
             organizations = organization_options(conn, user.tenant_id)

@@ -71,6 +71,10 @@ EVENT_KINDS: tuple[str, ...] = (
     "sync_retry",
     "sync_halted",
     "disconnected",
+    "adjustment",
+    "month_closed",
+    "month_reopened",
+    "invoice_entered",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
 PAGE_SIZE = 50

@@ -277,7 +277,10 @@ def _day_query(connection_ids: list[int], day: dt.date, organization: str | None
 def iter_focus_rows(
     conn: Connection, scope: FocusScope, *, page_rows: int = 2_000
 ) -> Iterator[dict[str, Any]]:
-    """The scope's FOCUS rows, a day at a time (fetched `page_rows` at a time), oldest day first."""
+    """The scope's FOCUS rows, a day at a time (fetched `page_rows` at a time), oldest day first; each day's
+    adjustments (revisions of closed days booked to it) follow its usage rows."""
+    from .focus_adjustments import iter_adjustment_rows  # here: that module builds on this one's rows
+
     connection_ids = scope.connection_ids(conn)
     if not connection_ids:
         return
@@ -296,4 +299,5 @@ def iter_focus_rows(
                 int(m["list_amount_microcents"]), m["currency"], usage,
             )  # fmt: skip
             yield plan_focus_row(stored, directory, tag_cache)
+        yield from iter_adjustment_rows(conn, connection_ids, day, scope.organization, directory, tag_cache)
         day += dt.timedelta(days=1)
