@@ -45,9 +45,10 @@ _MAX_ID = 200
 
 @dataclass(frozen=True, slots=True)
 class Editor:
-    """Who makes a change, as the event log records it."""
+    """Who makes a change, as the event log records it: a signed-in user, or (user_id None) a command such as
+    the demo, named by `email`."""
 
-    user_id: int
+    user_id: int | None
     email: str
 
 
