@@ -4,7 +4,9 @@ Fills a database from a fake organization's ground truth (both grains, `--days` 
 group rows a day, written through the store's window writer as a sync would), adds a person for every
 other user of its directory in two teams, then times `allocate` by each dimension for 30 days and for
 the whole range: median of `--repeat` runs after one warm-up. It also checks that every allocation adds
-up to the reported total (balanced), so a fast wrong answer cannot pass.
+up to the reported total (balanced), so a fast wrong answer cannot pass. `--compare-rows` also times
+each allocation reading the actor rows themselves (as before the `cost_by_actor` rollup), interleaved
+with the rollup's runs so both see the same load, and checks both give the same rows.
 Usage: python bench/bench_allocation.py [--rows-per-day 2100] [--days 365] [--repeat 5] [--backend sqlite|postgresql|both]
 """
 
@@ -28,9 +30,10 @@ from usageledger import store
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
 from usageledger.models import ACTOR, Window
-from usageledger.reports.allocation import ALLOCATION_DIMENSIONS, allocate
+from usageledger.reports import allocation_data
+from usageledger.reports.allocation import ALLOCATION_DIMENSIONS, Allocation, allocate
 from usageledger.reports.periods import Period
-from usageledger.store.tables import people, team_members, teams
+from usageledger.store.tables import actor_cost_rollup, actor_cost_rows, people, team_members, teams
 from usageledger.sync import plan_windows
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -102,6 +105,13 @@ def _bench(backend: str, args: argparse.Namespace) -> None:
             with engine.begin() as conn:
                 conn.execute(text("ANALYZE"))
         print(f"{backend}: filled {args.days} days in {time.perf_counter() - started:.0f} s")
+        with engine.connect() as conn:
+            sizes = [conn.execute(text(f"SELECT COUNT(*) FROM {t.name}")).scalar_one()
+                     for t in (actor_cost_rows, actor_cost_rollup)]  # fmt: skip
+        print(
+            f"{backend}: {sizes[0]:,} actor cost rows, {sizes[1]:,} rows in their rollup {actor_cost_rollup.name}"
+        )
+        sources = {"rollup": actor_cost_rollup, **({"rows": actor_cost_rows} if args.compare_rows else {})}
         periods = {
             "30 days": Period("30d", "Last 30 days", TODAY - dt.timedelta(days=29), TODAY + dt.timedelta(days=1)),
             f"{args.days} days": Period("all", "All", TODAY - dt.timedelta(days=args.days - 1),
@@ -109,16 +119,26 @@ def _bench(backend: str, args: argparse.Namespace) -> None:
         }  # fmt: skip
         for label, period in periods.items():
             for by in ALLOCATION_DIMENSIONS:
-                times = []
+                times: dict[str, list[float]] = {source: [] for source in sources}
+                found: dict[str, Allocation] = {}
                 for _ in range(args.repeat + 1):
-                    t0 = time.perf_counter()
-                    with engine.connect() as conn:
-                        found = allocate(conn, tenant, by, period)
-                    times.append((time.perf_counter() - t0) * 1000)
-                    if not found.balanced:
-                        sys.exit(f"{backend} {label} by {by}: not balanced: {found.imbalance_note}")
-                print(f"{backend}  {label:>9}  by {by:<12} {statistics.median(times[1:]):8.1f} ms  "
-                      f"({len(found.rows)} rows, {found.total_usd} USD)")  # fmt: skip
+                    for source, table in sources.items():  # interleaved: both see the same load
+                        allocation_data._SPEND_TABLE = table
+                        t0 = time.perf_counter()
+                        with engine.connect() as conn:
+                            found[source] = allocate(conn, tenant, by, period)
+                        times[source].append((time.perf_counter() - t0) * 1000)
+                        if not found[source].balanced:
+                            sys.exit(f"{backend} {label} by {by} ({source}): not balanced: "
+                                     f"{found[source].imbalance_note}")  # fmt: skip
+                allocation_data._SPEND_TABLE = actor_cost_rollup
+                if args.compare_rows and found["rows"].rows != found["rollup"].rows:
+                    sys.exit(f"{backend} {label} by {by}: the rollup's allocation differs from the rows'")
+                figures = "  ".join(
+                    f"{source} {statistics.median(ms[1:]):8.1f} ms" for source, ms in times.items()
+                )
+                print(f"{backend}  {label:>9}  by {by:<12} {figures}  "
+                      f"({len(found['rollup'].rows)} rows, {found['rollup'].total_usd} USD)")  # fmt: skip
         engine.dispose()
 
 
@@ -128,6 +148,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--compare-rows", action="store_true", help="also time reading the actor rows")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     for backend in ("sqlite", "postgresql") if args.backend == "both" else (args.backend,):

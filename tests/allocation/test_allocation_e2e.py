@@ -75,7 +75,11 @@ def test_the_fakes_hard_cases_are_unallocated_with_their_reasons(directory, cli)
 
 
 def test_the_table_has_a_total_line_and_fits_80_columns(directory, cli, monkeypatch):
+    from usageledger.cli.render import console
+
     monkeypatch.setenv("COLUMNS", "80")
+    # The console chose its width when first imported: piped (200 columns) unless COLUMNS was set then.
+    monkeypatch.setattr(console, "width", 80)
     result = cli("allocate", "--by", "team", "--period", "30d")
     assert result.exit_code == 0, result.err
     assert "Total (reported cost)" in result.out and "Unallocated: " in result.out

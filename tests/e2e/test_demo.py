@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 DEMO_PASSWORD = "demo-password-123"  # the demo's default sign-in (cli/demo.py)
 USAGELEDGER = [sys.executable, "-c", "import sys; from usageledger.cli import main; sys.exit(main())"]
@@ -70,3 +71,19 @@ def test_demo_prints_a_plain_sign_in_and_where_status_finds_its_data(tmp_path):
     assert status.returncode == 0, status.stderr
     connections = json.loads(status.stdout)
     assert len(connections) == 1 and connections[0]["rows_stored"] > 0
+
+    # The demo imported its organization's people and teams: this month's spend lands on teams, cost centers
+    # and people, adds up to the reported cost, and what stays Unallocated is small and says why.
+    assert any(line.startswith("Imported 7 people in 3 teams") for line in lines)
+    for by in ("team", "cost_center", "person", "application"):
+        allocated = subprocess.run([*USAGELEDGER, "allocate", "--by", by, "--json"], env=other_terminal,
+                                   capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert allocated.returncode == 0, allocated.stderr
+        found = json.loads(allocated.stdout)
+        total = Decimal(found["total_usd"])
+        assert found["balanced"] is True and total > 0, by
+        assert sum(Decimal(r["amount_usd"]) for r in found["rows"]) == total, by
+        assert any(not r["unallocated"] for r in found["rows"]), by
+        assert all(r["reason"] for r in found["rows"] if r["unallocated"]), by
+        if by in ("team", "cost_center"):
+            assert Decimal(found["unallocated_usd"]) < total / 20, f"{by}: the Unallocated remainder is small"

@@ -134,3 +134,24 @@ def test_files_that_are_not_utf8_or_too_large_are_refused():
         decode_csv("email\nzoë@b.io\n".encode("latin-1"))
     with pytest.raises(UsageError, match="larger than"):
         decode_csv(b"x" * (5 * 1024 * 1024 + 1))
+
+
+def test_the_fake_organizations_people_csv_imports_cleanly_and_once(store_engine, tenant):
+    """The demo's import: every user of the fake but those whose role has no team, in three teams, each
+    with a cost center; a second import changes nothing."""
+    from usageledger.fake import FakeOrganization
+    from usageledger.fake.directory import people_csv
+
+    users = FakeOrganization(seed=7, rows_per_day=20).users
+    text = people_csv(users)
+    with store_engine.begin() as conn:
+        first = apply_import(conn, tenant, text, actor="usageledger demo")
+    with store_engine.begin() as conn:
+        second = apply_import(conn, tenant, text, actor="usageledger demo")
+        imported = all_people(conn, tenant)
+    assert first.summary()["people_created"] == len(imported) == len(users) - 1
+    assert len(first.teams_to_create) == 3 and not second.changes_anything
+    assert all(p.fields.cost_center for p in imported)
+    assert {u["email"] for u in users} - {p.fields.email for p in imported} == {
+        next(u["email"] for u in users if u["role"] == "claude_code_user")
+    }

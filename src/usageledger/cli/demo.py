@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import shutil
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +19,9 @@ from .context import AppContext, app_context
 from .queries import print_report
 from .render import console
 from .worker import serve_with_job_queue
+
+if TYPE_CHECKING:
+    from ..fake import FakeOrganization
 
 __all__: list[str] = []
 
@@ -55,6 +60,7 @@ def demo(
 ) -> None:
     """The whole journey offline: fake organization, connect, backfill, summary, then the web app."""
     from ..fake import FAKE_ADMIN_KEY, FakeOrganization, FakeOrganizations, serve_in_thread
+    from ..fake.directory import people_csv
     from ..sync import connect_anthropic
 
     actx = app_context(ctx)
@@ -84,6 +90,8 @@ def demo(
             f"Connected (connection id {result.connection_id}, {result.source} endpoints). Backfilling…"
         )
         sync_with_progress(actx, result.connection_id, trigger="connect")
+        _import_people(actx, people_csv(fake.users))
+        _assign_owners(actx, fake)
         with actx.engine.connect() as conn:
             report = query_usage(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model")))
             costs = query_cost(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",)))
@@ -102,6 +110,61 @@ def demo(
             _serve_demo(actx, port)
         else:
             console.print("Then `usageledger serve` browses it.", markup=False, highlight=False)
+
+
+def _import_people(actx: AppContext, csv_text: str) -> None:
+    """The people and teams of the demo organization, as a company imports them from its identity provider
+    (the same import as `usageledger people import`), so allocation has owners to put spend on."""
+    from ..identity.csv_import import apply_import
+
+    with actx.engine.begin() as conn:
+        plan = apply_import(conn, actx.tenant_id(), csv_text, actor="usageledger demo")
+    s = plan.summary()
+    console.print(
+        f"Imported {s['people_created']} people in {s['teams_created']} teams from the demo organization's "
+        "identity provider (CSV).",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _assign_owners(actx: AppContext, fake: FakeOrganization) -> None:
+    """What an admin sets next on the Unallocated page: the organization's service accounts (its batch
+    pipelines) and the Production workspace belong to the first admin (the Platform team's lead), and
+    Production runs as an application of that team. What stays Unallocated is small, each reason still there."""
+    from ..fake.directory import PLATFORM_TEAM
+    from ..reports.allocation import allocate
+    from ..reports.periods import resolve_period
+    from ..store.ownership import Editor, create_application, set_owner
+    from ..store.people import all_people
+    from ..store.teams import all_teams
+
+    tenant, editor = actx.tenant_id(), Editor(None, "usageledger demo")
+    lead = next(str(u["email"]) for u in fake.users if u["role"] == "admin")
+    production = next(w.id for w in fake.directory.workspaces if w.name == "Production")
+    with actx.engine.begin() as conn:
+        owner = next(p.id for p in all_people(conn, tenant) if p.fields.email == lead)
+        platform = next(t.id for t in all_teams(conn, tenant) if t.fields.display_name == PLATFORM_TEAM)
+        for subject in [("service_account", a) for a in fake.holders.service_account_ids] + [
+            ("workspace", production)
+        ]:
+            set_owner(conn, tenant, *subject, person_id=owner, editor=editor)
+        create_application(conn, tenant, "Production API", team_id=platform,
+                           resources=[("workspace", production)], editor=editor)  # fmt: skip
+        month = allocate(
+            conn,
+            tenant,
+            "team",
+            resolve_period("this-month", None, None, today=dt.datetime.now(dt.UTC).date()),
+        )
+    share = month.unallocated_microcents / month.total_microcents if month.total_microcents else 0
+    console.print(
+        f"This month: {month.total_usd:,} USD on {sum(not r.unallocated for r in month.rows)} teams; "
+        f"Unallocated {Decimal(month.unallocated_microcents).scaleb(-8):,.2f} USD ({share:.1%}), each with its "
+        "reason. `usageledger allocate --by team` shows it.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def demo_env_line(home: Path) -> str:

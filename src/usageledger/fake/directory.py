@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import uuid
 from dataclasses import dataclass, field, replace
 from random import Random
@@ -21,7 +23,15 @@ from usageledger.models import (
 from . import catalog
 from .actors import Holders, assign_actors
 
-__all__ = ["BuiltDirectory", "FakeKey", "FakeWorkspace", "build_directory", "key_combos"]
+__all__ = [
+    "PLATFORM_TEAM",
+    "BuiltDirectory",
+    "FakeKey",
+    "FakeWorkspace",
+    "build_directory",
+    "key_combos",
+    "people_csv",
+]
 
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _COLORS = ("#6C5BB9", "#C8553D", "#2E86AB", "#3B8B5A", "#D4A017", "#8E6C8A")
@@ -50,6 +60,15 @@ _USERS = (
     ("Gus Abernathy", "claude_code_user"),
     ("Hana Petrov", "admin"),
 )
+# The company's identity provider's view of those users (the demo imports it as people): team and cost
+# center by role. The Claude Code user is not in it: the demo shows spend of someone not in the directory.
+PLATFORM_TEAM = "Platform"  # the admins' team, which runs the organization's pipelines
+_IDP_TEAMS = {
+    "admin": (PLATFORM_TEAM, "CC-100"),
+    "developer": ("Applied AI", "CC-200"),
+    "billing": ("Finance", "CC-300"),
+    "user": ("Applied AI", "CC-200"),
+}
 _KEY_PURPOSES = (
     "backend",
     "chat",
@@ -348,3 +367,15 @@ def build_directory(rng: Random, rows_per_day: int) -> BuiltDirectory:
         for u in built.users
     ]
     return built
+
+
+def people_csv(users: list[dict[str, object]]) -> str:
+    """The fake's users as the identity import's CSV (email,name,team,cost_center), as an HR export would
+    list them: each with a team and cost center by role, except users whose role has none."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("email", "name", "team", "cost_center"))
+    for user in users:
+        if (placed := _IDP_TEAMS.get(str(user["role"]))) is not None:
+            writer.writerow((user["email"], user["name"], *placed))
+    return out.getvalue()

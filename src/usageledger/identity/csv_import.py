@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from usageledger.errors import UsageError
+from usageledger.store.identity_events import IDENTITY_IMPORT
 from usageledger.store.people import PersonFields, PersonRow, all_people, create_person, replace_person
 from usageledger.store.runs import add_event
 from usageledger.store.teams import (
@@ -297,7 +298,7 @@ def apply_import(
             conn,
             tenant_id=tenant_id,
             connection_id=None,
-            kind="identity_import",
+            kind=IDENTITY_IMPORT,
             level="info",
             message=f"CSV import by {actor}: {said}.",
             details={**summary, "by": actor, "by_user_id": actor_user_id},

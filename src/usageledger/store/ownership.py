@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, select, tuple_, update
 
 from usageledger.errors import ConflictError, NotFoundError, UsageError
 
+from .identity_events import APPLICATION_CHANGED, OWNER_CHANGED
 from .runs import add_event
 from .tables import application_resources, applications, owners, people, teams
 
@@ -45,9 +46,10 @@ _MAX_ID = 200
 
 @dataclass(frozen=True, slots=True)
 class Editor:
-    """Who makes a change, as the event log records it."""
+    """Who makes a change, as the event log records it: a signed-in user, or (user_id None) a command such as
+    the demo, named by `email`."""
 
-    user_id: int
+    user_id: int | None
     email: str
 
 
@@ -142,7 +144,7 @@ def _owner_event(
         conn,
         tenant_id=tenant_id,
         connection_id=None,
-        kind="owner_changed",
+        kind=OWNER_CHANGED,
         level="info",
         message=f"{editor.email} changed the owner of {what}: {old or 'none'} → {new or 'none'}.",
         details={
@@ -277,7 +279,7 @@ def _app_event(conn: Connection, tenant_id: int, editor: Editor, action: str, be
         return None if a is None else {"name": a.name, "team_id": a.team_id,
                                        "resources": [f"{t}:{i}" for t, i in a.resources]}  # fmt: skip
 
-    add_event(conn, tenant_id=tenant_id, connection_id=None, kind="application_changed", level="info",
+    add_event(conn, tenant_id=tenant_id, connection_id=None, kind=APPLICATION_CHANGED, level="info",
               message=f"{editor.email} {action} the application {name}.",
               details={"user_id": editor.user_id, "user": editor.email, "action": action, "old": state(before),
                        "new": state(after)})  # fmt: skip

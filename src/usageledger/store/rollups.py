@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from usageledger.models import Grain
 
 from .bulk import BulkInsert
-from .tables import cost_rollups, cost_rows, usage_rollups, usage_rows
+from .tables import GRAIN_ROLLUPS, cost_rollups, cost_rows, usage_rollups, usage_rows
 
 __all__ = ["RollupSums", "delete_rollups", "table_for"]
 
@@ -62,7 +62,7 @@ class RollupSums:
 
     def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
         self._grains = grain.rollups if kind == "usage" else grain.all_cost_rollups()
-        self._rollups = usage_rollups if kind == "usage" else cost_rollups
+        self._rollups = GRAIN_ROLLUPS[grain.name][kind]
         self._summed_from = _base_grains(self._grains)
         bases = tuple(dict.fromkeys(self._summed_from.values()))
         self._metric_names = _metrics(self._rollups[bases[0]], self._grains[bases[0]])
@@ -121,7 +121,9 @@ class RollupSums:
 
 
 def delete_rollups(conn: Connection, connection_id: int) -> None:
-    for rollup in (*usage_rollups.values(), *cost_rollups.values()):
+    for rollup in (
+        table for kinds in GRAIN_ROLLUPS.values() for tables in kinds.values() for table in tables.values()
+    ):
         conn.execute(delete(rollup).where(rollup.c.connection_id == connection_id))
 
 

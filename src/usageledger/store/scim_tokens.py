@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from usageledger.errors import NotFoundError, UsageError
+from usageledger.store.identity_events import SCIM_PROVISIONED
 from usageledger.store.tables import events, scim_tokens
 
 __all__ = [
@@ -136,7 +137,7 @@ def tenant_for_scim_token(conn: Connection, token: str) -> int | None:
 # One event per tenant and hour sums up what SCIM did, instead of one per request: an identity provider's
 # first sync may send thousands of requests.
 _ACTIVITY_WINDOW = dt.timedelta(hours=1)
-_ACTIVITY_KIND = "scim_provisioned"
+_ACTIVITY_KIND = SCIM_PROVISIONED
 
 
 def _activity_message(counts: dict[str, int]) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from usageledger.models import ACTOR, DAILY, Grain
+from usageledger.models import ACTOR, DAILY, GRAINS, Grain
 
 __all__ = [
     "UTCDateTime",
@@ -364,8 +364,6 @@ anthropic_rbac_group_members = Table(
 # can never disagree with the rows they sum. Reports read the smallest table that has every field asked.
 
 ROLLUP_GRAINS: dict[str, tuple[str, ...]] = DAILY.rollups
-_USAGE_SUMS = DAILY.usage_metrics
-_COST_SUMS = tuple(m for m in DAILY.cost_metrics if m != "currency")
 
 
 def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:
@@ -387,15 +385,31 @@ def _rollup(name: str, dims: tuple[str, ...], sums: tuple[str, ...]) -> Table:
     )
 
 
-usage_rollups: dict[str, Table] = {
-    grain: _rollup(f"usage_by_{grain}", dims, _USAGE_SUMS) for grain, dims in ROLLUP_GRAINS.items()
-}
+def _rollups_of(grain: Grain) -> dict[str, dict[str, Table]]:
+    """A grain's rollup tables by kind ("usage", "cost") and rollup name: `usage_by_<name>`, `cost_by_<name>`
+    (a rollup's name is unique across grains, so is its table's)."""
+    cost_sums = tuple(m for m in grain.cost_metrics if m != "currency")
+    return {
+        "usage": {name: _rollup(f"usage_by_{name}", dims, grain.usage_metrics) for name, dims in grain.rollups.items()},
+        "cost": {name: _rollup(f"cost_by_{name}", dims, cost_sums) for name, dims in grain.all_cost_rollups().items()},
+    }  # fmt: skip
+
+
+GRAIN_ROLLUPS: dict[str, dict[str, dict[str, Table]]] = {grain.name: _rollups_of(grain) for grain in GRAINS}
+usage_rollups: dict[str, Table] = GRAIN_ROLLUPS[DAILY.name]["usage"]
 # The cost rows' rollups: the shared ones, then the cost-only ones (which may keep the cost breakdown).
 COST_ROLLUP_GRAINS: dict[str, tuple[str, ...]] = DAILY.all_cost_rollups()
-cost_rollups: dict[str, Table] = {
-    grain: _rollup(f"cost_by_{grain}", dims, _COST_SUMS) for grain, dims in COST_ROLLUP_GRAINS.items()
-}
-__all__ += ["COST_ROLLUP_GRAINS", "ROLLUP_GRAINS", "cost_rollups", "usage_rollups"]
+cost_rollups: dict[str, Table] = GRAIN_ROLLUPS[DAILY.name]["cost"]
+# The actor grain's cost per actor, workspace and product a day: what allocation reads.
+actor_cost_rollup: Table = GRAIN_ROLLUPS[ACTOR.name]["cost"]["actor"]
+__all__ += [
+    "COST_ROLLUP_GRAINS",
+    "GRAIN_ROLLUPS",
+    "ROLLUP_GRAINS",
+    "actor_cost_rollup",
+    "cost_rollups",
+    "usage_rollups",
+]
 
 # --- identity: people and teams from the identity provider (SCIM or CSV), and who owns what --------------
 # Scoped by tenant like everything a customer owns. Emails are stored lower-cased so matching an Anthropic

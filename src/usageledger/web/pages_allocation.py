@@ -18,7 +18,8 @@ from usageledger.errors import UsageError, UsageLedgerError
 from usageledger.reports.allocation import ALLOCATION_DIMENSIONS
 from usageledger.reports.allocation_views import read_allocation_detail
 from usageledger.reports.periods import PERIOD_PRESETS
-from usageledger.store import EventRow, list_events
+from usageledger.store import EventRow
+from usageledger.store.identity_events import APPLICATION_CHANGED, OWNER_CHANGED, list_identity_events
 from usageledger.store.ownership import (
     OWNER_SUBJECTS,
     create_application,
@@ -125,9 +126,7 @@ def applications_page(request: Request, services: ServicesDep, user: PageUser) -
 
 def _ownership_changes(conn: Any, tenant_id: int, limit: int = 20) -> list[EventRow]:
     """The latest owner and application changes (who, when, what), newest first."""
-    found = [e for kind in ("owner_changed", "application_changed")
-             for e in list_events(conn, tenant_id=tenant_id, kind=kind, limit=limit)]  # fmt: skip
-    return sorted(found, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
+    return list_identity_events(conn, tenant_id, (OWNER_CHANGED, APPLICATION_CHANGED), limit)
 
 
 def _back(form: dict[str, Any], tab: str) -> RedirectResponse:

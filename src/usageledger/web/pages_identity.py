@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +27,12 @@ from usageledger.identity.csv_import import (
     plan_import,
 )
 from usageledger.store.accounts import UserRow
+from usageledger.store.identity_events import (
+    IDENTITY_EVENT_KINDS,
+    SCIM_TOKEN_CREATED,
+    SCIM_TOKEN_REVOKED,
+    list_identity_events,
+)
 from usageledger.store.people import list_people
 from usageledger.store.runs import add_event
 from usageledger.store.scim_tokens import create_scim_token, list_scim_tokens, revoke_scim_token
@@ -44,11 +50,17 @@ router = APIRouter(include_in_schema=False)
 
 PAGE = "/settings/identity"
 SHOWN = 500  # people and teams listed on the page; the count says how many there are
+ACTIVITY_SHOWN = 50  # the latest identity events (owners, applications, imports, SCIM, SCIM tokens)
 _FORM_OVERHEAD = 64 * 1024  # the CSRF token, boundaries and part headers around the file
 
 
 def _page(
-    request: Request, services: ServicesDep, user: UserRow, status: int = 200, **extra: object
+    request: Request,
+    services: ServicesDep,
+    user: UserRow,
+    status: int = 200,
+    activity_kind: str | None = None,
+    **extra: object,
 ) -> HTMLResponse:
     with services.engine.connect() as conn:
         people_total, people = list_people(conn, user.tenant_id, limit=SHOWN)
@@ -62,6 +74,14 @@ def _page(
             "teams": teams,
             "teams_total": teams_total,
             "member_counts": member_counts(conn, user.tenant_id),
+            "activity": list_identity_events(
+                conn,
+                user.tenant_id,
+                (activity_kind,) if activity_kind else IDENTITY_EVENT_KINDS,
+                ACTIVITY_SHOWN,
+            ),
+            "activity_kinds": IDENTITY_EVENT_KINDS,
+            "activity_kind": activity_kind,
         }
     context.update(title="Identity", new_token=None, error=None, columns=",".join(COLUMNS))
     context.update(extra)
@@ -71,8 +91,14 @@ def _page(
 
 
 @router.get(PAGE)
-def identity_page(request: Request, services: ServicesDep, user: AdminUser) -> Response:
-    return _page(request, services, user)
+def identity_page(
+    request: Request,
+    services: ServicesDep,
+    user: AdminUser,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    """The page; `kind` narrows its activity list to one kind of identity event (an unknown kind: all)."""
+    return _page(request, services, user, activity_kind=kind if kind in IDENTITY_EVENT_KINDS else None)
 
 
 @router.post(f"{PAGE}/scim-tokens")
@@ -86,7 +112,7 @@ def add_scim_token(request: Request, services: ServicesDep, user: AdminUser, for
                 conn,
                 tenant_id=user.tenant_id,
                 connection_id=None,
-                kind="scim_token_created",
+                kind=SCIM_TOKEN_CREATED,
                 level="info",
                 message=f"{user.email} created the SCIM token “{new.row.name}” ({new.row.hint}).",
                 details={"by": user.email, "name": new.row.name, "hint": new.row.hint},
@@ -107,7 +133,7 @@ def revoke(
             conn,
             tenant_id=user.tenant_id,
             connection_id=None,
-            kind="scim_token_revoked",
+            kind=SCIM_TOKEN_REVOKED,
             level="info",
             message=f"{user.email} revoked the SCIM token “{gone.name}” ({gone.hint}).",
             details={"by": user.email, "name": gone.name, "hint": gone.hint},
