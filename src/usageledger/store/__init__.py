@@ -28,6 +28,7 @@ from usageledger.store.connections import (
     update_connection,
     update_sync_run,
 )
+from usageledger.store.destinations import DestinationRow  # also registers its tables on `metadata`
 from usageledger.store.directory import upsert_directory
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
 from usageledger.store.locks import (
@@ -45,6 +46,7 @@ from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
 __all__ = [
     "ConnectionRow",
+    "DestinationRow",
     "EventRow",
     "SyncRunRow",
     "Vault",
