@@ -79,7 +79,7 @@ def _web_url(value: str, what: str) -> str:
 
 
 def _emails(value: str | list[str], what: str) -> list[str]:
-    items = value if isinstance(value, list) else re.split(r"[,;\s]+", value)
+    items = [str(item) for item in value] if isinstance(value, list) else re.split(r"[,;\s]+", str(value))
     found = [item.strip() for item in items if item.strip()]
     bad = [item for item in found if not _EMAIL.match(item)]
     if bad:

@@ -67,6 +67,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "mismatch",
     "connected",
     "disconnected",
+    "destination_added",
+    "destination_deleted",
+    "delivery_failed",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
 PAGE_SIZE = 50
