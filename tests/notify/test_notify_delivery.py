@@ -237,3 +237,18 @@ def test_default_options_are_patient():
     assert (
         options.retry.attempts == 4 and options.retry.wait_initial == 1.0 and options.retry.wait_exp_base == 2
     )
+
+
+def test_rotating_the_key_reseals_destination_secrets(engine, tenant_id, fast, receiver):
+    """After rotation to a new key, the old key can be dropped and the destination still delivers."""
+    from cryptography.fernet import Fernet
+
+    from usageledger.store.destinations import rotate_destination_secrets
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    _add(engine, Vault.from_keys([old]), tenant_id, "webhook", {"url": receiver.url}, SIGNING_SECRET)
+    with engine.begin() as conn:
+        assert rotate_destination_secrets(conn, Vault.from_keys([new, old])) == 1
+        assert rotate_destination_secrets(conn, Vault.from_keys([new, old])) == 0
+    [outcome] = dispatch(engine, Vault.from_keys([new]), _notice(tenant_id), options=fast)
+    assert outcome.delivered

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from usageledger.errors import ConflictError, NotFoundError
 from usageledger.store.tables import UTCDateTime, metadata
+from usageledger.store.vault import Vault
 
 __all__ = [
     "DeliveryRow",
@@ -51,6 +52,7 @@ __all__ = [
     "list_destinations",
     "load_destination_secret",
     "record_delivery",
+    "rotate_destination_secrets",
     "notification_deliveries",
     "notification_destinations",
 ]
@@ -309,3 +311,18 @@ def list_deliveries(
         )
         for r in conn.execute(query)
     ]
+
+
+def rotate_destination_secrets(conn: Connection, vault: Vault) -> int:
+    """Re-seal every destination secret not sealed by `vault`'s newest key (as `rotate_credentials` does for
+    admin keys); returns how many changed. The caller owns the transaction."""
+    t = notification_destinations
+    rows = conn.execute(
+        select(t.c.id, t.c.secret_ciphertext, t.c.secret_kek_id).where(t.c.secret_kek_id != vault.kek_id)
+    ).all()
+    for row in rows:
+        ciphertext, kek_id = vault.reseal(bytes(row.secret_ciphertext), row.secret_kek_id)
+        conn.execute(
+            update(t).where(t.c.id == row.id).values(secret_ciphertext=ciphertext, secret_kek_id=kek_id)
+        )
+    return len(rows)
