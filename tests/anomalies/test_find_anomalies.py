@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, insert
 
-from usageledger.alerting.anomalies import find_anomalies
+from usageledger.alerting.anomalies import find_anomalies, notice_for
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
 from usageledger.fake.anomalies import Injection
@@ -98,6 +98,10 @@ def test_the_injected_spike_is_found_in_cost_and_tokens_with_stable_keys(engine,
         cost.message.startswith("$") and "against a usual $" in cost.message and "on weekdays" in cost.message
     )
     assert cost.observed > 5 * cost.baseline and cost.details["model"] == MODEL
+    notice = notice_for(
+        cost, alert_id=7, tenant_id=acme, occurred_at=dt.datetime(2026, 6, 12, 6, tzinfo=dt.UTC)
+    )
+    assert (notice.kind, notice.title, notice.details["day"]) == ("anomaly_spike", cost.title, "2026-06-10")
 
 
 def test_days_not_yet_complete_and_old_spikes_are_left_out(engine, tenants):

@@ -38,6 +38,7 @@ from statistics import median
 
 from sqlalchemy import Connection, func, select
 
+from usageledger.notify.notice import AlertNotice
 from usageledger.store.tables import (
     anthropic_api_keys,
     anthropic_workspaces,
@@ -53,6 +54,7 @@ __all__ = [
     "AnomalyRules",
     "SeriesAnomaly",
     "find_anomalies",
+    "notice_for",
     "scan_series",
 ]
 
@@ -117,6 +119,7 @@ class _Scorer:
         self._rules = rules
         self._first = min((d for d, v in values.items() if v > 0), default=None)
         self._memo: dict[dt.date, tuple[float, int, int] | None] = {}
+        self._by_ordinal = {day.toordinal(): value for day, value in values.items()}
 
     def value(self, day: dt.date) -> int:
         return self._values.get(day, 0)
@@ -130,11 +133,11 @@ class _Scorer:
         # A series younger than the window is not judged: its first weeks say little about its normal.
         if self._first is not None and self._first <= day - dt.timedelta(days=rules.window_days):
             weekend = _weekend(day)
-            start = day - dt.timedelta(days=rules.window_days)
+            # Day ordinals: ordinal 1 is a Monday, so (ordinal + 6) % 7 is the weekday (5, 6: weekend).
+            end = day.toordinal()
+            get = self._by_ordinal.get
             history = [
-                self.value(start + dt.timedelta(days=i))
-                for i in range((day - start).days)
-                if _weekend(start + dt.timedelta(days=i)) == weekend
+                get(o, 0) for o in range(end - rules.window_days, end) if ((o + 6) % 7 >= 5) == weekend
             ]
             if len(history) >= (rules.min_weekend_days if weekend else rules.min_weekdays):
                 logs = [math.log(x + self._shift) for x in history]
@@ -171,8 +174,10 @@ def _is_spike(s: _Scorer, day: dt.date, min_abs: int, rules: AnomalyRules) -> Se
 def _step_candidate(s: _Scorer, start: dt.date, rules: AnomalyRules) -> list[tuple[float, int, int]] | None:
     """The scores of the `step_days` from `start` if they look like a step's start: `start` raised and the
     median of their z-scores above `step_z`."""
+    if not s.raised(start, rules.step_z):
+        return None
     scores = [s.score(start + dt.timedelta(days=i)) for i in range(rules.step_days)]
-    if any(scored is None for scored in scores) or not s.raised(start, rules.step_z):
+    if any(scored is None for scored in scores):
         return None
     known = [scored for scored in scores if scored is not None]
     return known if median(z for z, _, _ in known) > rules.step_z else None
@@ -207,6 +212,9 @@ def scan_series(
     if not days:
         return []
     last = last_complete_day or days[-1]
+    span = (last - days[0]).days + 1
+    if all(values.get(days[0] + dt.timedelta(days=i), 0) < min_abs for i in range(span)):
+        return []  # nothing tested reaches the minimum size: it cannot alarm (most small keys, cheaply)
     scorer = _Scorer(values, min_abs, rules)
     found = []
     for day in days:
@@ -364,3 +372,25 @@ def find_anomalies(
                         )
                     )
     return sorted(findings, key=lambda f: (f.day, f.crossing_key))
+
+
+def notice_for(
+    finding: AnomalyFinding,
+    *,
+    alert_id: int,
+    tenant_id: int,
+    occurred_at: dt.datetime,
+    link: str | None = None,
+) -> AlertNotice:
+    """The notice that tells people about a finding once its alert is raised (kind `anomaly_spike|step`)."""
+    return AlertNotice(
+        alert_id=alert_id,
+        tenant_id=tenant_id,
+        kind=f"anomaly_{finding.kind}",
+        subject=finding.subject,
+        title=finding.title,
+        message=finding.message,
+        occurred_at=occurred_at,
+        details=finding.details,
+        link=link,
+    )
