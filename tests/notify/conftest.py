@@ -100,3 +100,84 @@ def smtp_server() -> Iterator[SmtpInbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+def _self_signed() -> tuple[bytes, bytes]:
+    """A certificate and key for 127.0.0.1, made for this test run."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+@dataclass
+class TlsSmtpInbox(SmtpInbox):
+    client_context: Any = None  # an ssl.SSLContext that trusts the server's certificate
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path) -> Iterator[TlsSmtpInbox]:
+    """An SMTP server that requires STARTTLS before anything else, and sign-in after it."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert_pem, key_pem = _self_signed()
+    (tmp_path / "cert.pem").write_bytes(cert_pem)
+    (tmp_path / "key.pem").write_bytes(key_pem)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = TlsSmtpInbox(
+        "127.0.0.1", port, client_context=ssl.create_default_context(cadata=cert_pem.decode())
+    )
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+            inbox.messages.append(envelope)
+            return "250 OK"
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        if isinstance(auth_data, LoginPassword):
+            inbox.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+            ok = (auth_data.login.decode(), auth_data.password.decode()) == (SMTP_USER, SMTP_PASSWORD)
+            return AuthResult(success=ok, handled=False)
+        return AuthResult(success=False, handled=False)
+
+    controller = Controller(
+        Handler(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+        tls_context=server_context, require_starttls=True,
+    )  # fmt: skip
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()

@@ -252,3 +252,29 @@ def test_rotating_the_key_reseals_destination_secrets(engine, tenant_id, fast, r
         assert rotate_destination_secrets(conn, Vault.from_keys([new, old])) == 0
     [outcome] = dispatch(engine, Vault.from_keys([new]), _notice(tenant_id), options=fast)
     assert outcome.delivered
+
+
+def test_starttls_is_used_before_signing_in(engine, vault, tenant_id, tls_smtp_server, fast):
+    """The default security: the server requires STARTTLS; the password only crosses the encrypted channel."""
+    _add(engine, vault, tenant_id, "email", {
+        "host": tls_smtp_server.host, "port": tls_smtp_server.port, "username": SMTP_USER,
+        "sender": "alerts@example.com", "recipients": "fin@example.com",
+    }, SMTP_PASSWORD)  # fmt: skip
+    fast.ssl_context = tls_smtp_server.client_context
+    [outcome] = dispatch(engine, vault, _notice(tenant_id), options=fast)
+    assert outcome.delivered, outcome.error
+    assert tls_smtp_server.logins == [(SMTP_USER, SMTP_PASSWORD)] and len(tls_smtp_server.messages) == 1
+
+
+def test_a_certificate_that_is_not_trusted_fails_without_sending_the_password(
+    engine, vault, tenant_id, tls_smtp_server, fast
+):
+    """With the system's trust store the self-signed certificate is refused: no sign-in, no retry."""
+    _add(engine, vault, tenant_id, "email", {
+        "host": tls_smtp_server.host, "port": tls_smtp_server.port, "username": SMTP_USER,
+        "sender": "alerts@example.com", "recipients": "fin@example.com",
+    }, SMTP_PASSWORD)  # fmt: skip
+    [outcome] = dispatch(engine, vault, _notice(tenant_id), options=fast)
+    assert not outcome.delivered and "CERTIFICATE_VERIFY_FAILED" in (outcome.error or "")
+    assert outcome.attempts == 1  # a certificate that fails verification will fail again
+    assert tls_smtp_server.logins == []

@@ -10,6 +10,7 @@ while a network call is open); a destination that still fails after the last att
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class DeliveryOptions:
     http_timeout: float = 10.0
     smtp_timeout: float = 10.0
     transport: httpx.BaseTransport | None = None  # tests may hand in a transport; None: the network
+    ssl_context: ssl.SSLContext | None = None  # whom SMTP over TLS trusts; None: the system's trust store
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -139,6 +141,7 @@ def deliver_to(
     context = SendContext(
         http=http,
         smtp_timeout=options.smtp_timeout,
+        ssl_context=options.ssl_context,
         clock=options.clock,
         message_id=_message_id(notice, destination),
     )

@@ -164,6 +164,8 @@ def send_email(config: Mapping[str, Any], secret: str, notice: AlertNotice, cont
         raise DeliveryError(
             scrub(f"every recipient was refused: {', '.join(exc.recipients)}", secret), retryable=False
         ) from None
+    except ssl.SSLCertVerificationError as exc:  # the server is not who it says: trying again will not help
+        raise DeliveryError(scrub(f"{type(exc).__name__}: {exc}", secret), retryable=False) from None
     except (smtplib.SMTPException, OSError) as exc:  # connection refused or dropped, timeouts, TLS errors
         raise DeliveryError(scrub(f"{type(exc).__name__}: {exc}", secret), retryable=True) from None
     if refused:
