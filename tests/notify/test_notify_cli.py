@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
 from dataclasses import dataclass
 
@@ -46,8 +47,9 @@ def cli(monkeypatch, tmp_path, database_url, secret_key, capsys):
     return run
 
 
-def test_a_webhook_is_added_from_stdin_listed_by_hint_tested_and_deleted(cli):
-    """The whole life of a destination; the secret never appears in any output."""
+def test_a_webhook_is_added_from_stdin_listed_by_hint_tested_and_deleted(cli, caplog):
+    """The whole life of a destination; the secret never appears in any output nor any log record."""
+    caplog.set_level(logging.DEBUG)
     with webhook_receiver(secret=SECRET) as receiver:
         added = cli("destinations", "add-webhook", "Ops hook", "--url", receiver.url, "--secret-stdin",
                     stdin=SECRET + "\n")  # fmt: skip
@@ -66,7 +68,7 @@ def test_a_webhook_is_added_from_stdin_listed_by_hint_tested_and_deleted(cli):
     assert "No destinations yet" in cli("destinations", "list").out
     events = cli("events", "--json").out
     assert "destination_added" in events and "destination_deleted" in events
-    assert not any(SECRET in text or SECRET[6:] in text for text in cli.said)
+    assert not any(SECRET in text or SECRET[6:] in text for text in [*cli.said, caplog.text])
 
 
 def test_slack_from_the_environment_and_never_from_an_argument(cli, monkeypatch, receiver):

@@ -5,6 +5,7 @@ the API; secrets are write-only everywhere; bad input keeps the form; every chan
 
 from __future__ import annotations
 
+import logging
 import re
 
 from tests.web.conftest import (  # noqa: F401
@@ -41,8 +42,9 @@ def _no_secret_left(client, *secrets: str) -> None:
         assert secret.encode() not in everything
 
 
-def test_an_admin_adds_a_slack_destination_and_sees_only_its_hint(admin, receiver):
-    """The URL is the secret: the page shows its host, the test reaches it, nothing echoes the path."""
+def test_an_admin_adds_a_slack_destination_and_sees_only_its_hint(admin, receiver, caplog):
+    """The URL is the secret: the page shows its host, the test reaches it, nothing echoes or logs the path."""
+    caplog.set_level(logging.DEBUG)
     url = receiver.url + SLACK_SECRET_PATH
     added = _add(admin, kind="slack", name="#finops", secret=url)
     assert added.status_code == 303
@@ -54,6 +56,7 @@ def test_an_admin_adds_a_slack_destination_and_sees_only_its_hint(admin, receive
     assert "Test delivered to “#finops”" in admin.get(PAGE).text
     assert receiver.received[0].path == SLACK_SECRET_PATH
     _no_secret_left(admin, SLACK_SECRET_PATH)
+    assert "web-slack-secret-path" not in caplog.text
 
 
 def test_a_refused_form_keeps_what_was_typed_but_not_the_secret(admin):

@@ -9,9 +9,11 @@ are cut out of whatever the server or the library said.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 import ssl
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -68,7 +70,28 @@ def _http_failure(response: httpx.Response) -> DeliveryError:
     )
 
 
+# httpx logs every request's full URL at INFO, and a Slack webhook's URL is its secret. While a sender
+# posts, the secret is in this context variable and a filter on httpx's logger cuts it out of the record.
+_SECRETS_IN_FLIGHT: ContextVar[str] = ContextVar("usageledger_notify_secret", default="")
+
+
+class _RedactSecret(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        secret = _SECRETS_IN_FLIGHT.get()
+        if secret:
+            message = record.getMessage()
+            if secret in message or urlsplit(secret).path in message:
+                record.msg, record.args = scrub(message, secret), None
+        return True
+
+
+_HTTPX_LOGGER = logging.getLogger("httpx")
+if not any(isinstance(f, _RedactSecret) for f in _HTTPX_LOGGER.filters):
+    _HTTPX_LOGGER.addFilter(_RedactSecret())
+
+
 def _post(context: SendContext, url: str, body: str, headers: dict[str, str], secret: str) -> int:
+    token = _SECRETS_IN_FLIGHT.set(secret)
     try:
         response = context.http.post(
             url,
@@ -79,6 +102,8 @@ def _post(context: SendContext, url: str, body: str, headers: dict[str, str], se
         raise DeliveryError(f"timed out ({type(exc).__name__})", retryable=True) from None
     except httpx.TransportError as exc:
         raise DeliveryError(scrub(f"{type(exc).__name__}: {exc}", secret), retryable=True) from None
+    finally:
+        _SECRETS_IN_FLIGHT.reset(token)
     if not response.is_success:
         raise _http_failure(response)
     return response.status_code
