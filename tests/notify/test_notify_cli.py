@@ -63,6 +63,9 @@ def test_a_webhook_is_added_from_stdin_listed_by_hint_tested_and_deleted(cli, ca
             tested.exit_code == 0 and "Delivered to “Ops hook” in 1 attempt(s) (response 200)" in tested.out
         )
         assert receiver.rejections == [] and json.loads(receiver.received[0].body)["type"] == "alert.test"
+    assert "paused" in cli("destinations", "pause", "1").out
+    assert '"enabled": false' in cli("destinations", "list", "--format", "json").out
+    assert "resumed" in cli("destinations", "resume", "1").out
     deleted = cli("destinations", "delete", "1", "--yes")
     assert deleted.exit_code == 0 and "its secret is erased" in deleted.out
     assert "No destinations yet" in cli("destinations", "list").out

@@ -149,3 +149,30 @@ def test_the_event_log_lists_destination_changes_without_secrets(admin, tokens):
     [event] = events.json()["events"]
     assert "added the Signed webhook destination “Hook” (whsec_…" in event["message"]
     assert SECRET[6:] not in events.text
+
+
+def test_a_paused_destination_gets_no_alerts_until_resumed(admin, tokens, engine, accounts):
+    """PATCH enabled=false: dispatch skips it (a `destination_changed` event); resumed, it is sent again."""
+    from usageledger.notify import DeliveryOptions, dispatch, test_notice
+    from usageledger.store import Vault
+
+    headers = bearer(tokens["acme_admin"])
+    tenant_id = accounts["acme_admin"].tenant_id
+    vault = Vault.from_settings(admin.app.state.services.settings)
+    with webhook_receiver() as receiver:
+        created = admin.post("/api/v1/destinations", headers=headers, json={
+            "kind": "webhook", "name": "Hook", "settings": {"url": receiver.url}, "secret": SECRET}).json()  # fmt: skip
+        paused = admin.patch(
+            f"/api/v1/destinations/{created['id']}", headers=headers, json={"enabled": False}
+        )
+        assert paused.status_code == 200 and paused.json()["enabled"] is False
+        assert (
+            dispatch(engine, vault, test_notice(tenant_id, "Hook", by="t"), options=DeliveryOptions()) == []
+        )
+        assert "paused" in admin.get(PAGE).text
+        admin.post(f"{PAGE}/{created['id']}/pause", data={"csrf_token": admin.csrf(PAGE), "paused": "false"})
+        [outcome] = dispatch(engine, vault, test_notice(tenant_id, "Hook", by="t"), options=DeliveryOptions())
+    assert outcome.delivered and len(receiver.received) == 1
+    with engine.connect() as conn:
+        changes = [e.message for e in list_events(conn, tenant_id, kind="destination_changed")]
+    assert len(changes) == 2 and any("paused" in m for m in changes) and any("resumed" in m for m in changes)

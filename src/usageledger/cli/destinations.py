@@ -192,6 +192,32 @@ def test_command(
     console.print(f"Delivered to “{row.name}” in {outcome.attempts} attempt(s){code}.", highlight=False)
 
 
+def _pause(ctx: typer.Context, destination: int, paused: bool) -> None:
+    from ..notify import pause_destination
+
+    actx = app_context(ctx)
+    with actx.engine.begin() as conn:
+        row = pause_destination(conn, destination, tenant_id=actx.tenant_id(), paused=paused, by=_BY)
+    said = "paused: it gets no alerts until resumed" if paused else "resumed"
+    console.print(f"Destination {row.id} “{row.name}” {said}.", highlight=False)
+
+
+@destinations_app.command("pause")
+def pause_command(
+    ctx: typer.Context, destination: Annotated[int, typer.Argument(help="The destination's id.")]
+) -> None:
+    """Stop sending alerts to a destination, keeping its settings and secret."""
+    _pause(ctx, destination, True)
+
+
+@destinations_app.command("resume")
+def resume_command(
+    ctx: typer.Context, destination: Annotated[int, typer.Argument(help="The destination's id.")]
+) -> None:
+    """Send alerts to a paused destination again."""
+    _pause(ctx, destination, False)
+
+
 @destinations_app.command("delete")
 def delete_command(
     ctx: typer.Context,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from usageledger.notify.config import KINDS, SECURITY_MODES, generate_signing_secret
 from usageledger.notify.dispatch import DeliveryOptions, DeliveryOutcome, RetryPolicy, dispatch
-from usageledger.notify.manage import NewDestination, add_destination, remove_destination
+from usageledger.notify.manage import NewDestination, add_destination, pause_destination, remove_destination
 from usageledger.notify.notice import TEST_ALERT_ID, AlertNotice, test_notice
 from usageledger.notify.senders import DeliveryError
 from usageledger.notify.signing import REPLAY_WINDOW, sign_webhook, verify_webhook
@@ -27,6 +27,7 @@ __all__ = [
     "add_destination",
     "dispatch",
     "generate_signing_secret",
+    "pause_destination",
     "remove_destination",
     "sign_webhook",
     "test_notice",

@@ -25,11 +25,12 @@ from usageledger.store.destinations import (
     SealedSecret,
     delete_destination,
     insert_destination,
+    set_destination_enabled,
 )
 from usageledger.store.runs import add_event
 from usageledger.store.vault import Vault
 
-__all__ = ["NewDestination", "add_destination", "remove_destination"]
+__all__ = ["NewDestination", "add_destination", "pause_destination", "remove_destination"]
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -97,3 +98,21 @@ def remove_destination(conn: Connection, destination_id: int, *, tenant_id: int,
         details={"by": by, "destination_id": gone.id, "name": gone.name, "kind": gone.kind},
     )
     return gone
+
+
+def pause_destination(
+    conn: Connection, destination_id: int, *, tenant_id: int, paused: bool, by: str
+) -> DestinationRow:
+    """Pause a destination (it keeps its settings and secret but gets no alerts) or resume it."""
+    row = set_destination_enabled(conn, destination_id, tenant_id=tenant_id, enabled=not paused)
+    what = "paused" if paused else "resumed"
+    add_event(
+        conn,
+        tenant_id=tenant_id,
+        connection_id=None,
+        kind="destination_changed",
+        level="info",
+        message=f"{by} {what} the {KINDS[row.kind].label} destination “{row.name}”.",
+        details={"by": by, "destination_id": row.id, "name": row.name, "enabled": row.enabled},
+    )
+    return row

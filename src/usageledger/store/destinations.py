@@ -53,6 +53,7 @@ __all__ = [
     "load_destination_secret",
     "record_delivery",
     "rotate_destination_secrets",
+    "set_destination_enabled",
     "notification_deliveries",
     "notification_destinations",
 ]
@@ -237,6 +238,19 @@ def load_destination_secret(conn: Connection, destination_id: int, *, tenant_id:
     if row is None:
         raise NotFoundError(f"No notification destination with id {destination_id}.")
     return SealedSecret(bytes(row.secret_ciphertext), row.secret_kek_id, row.secret_hint)
+
+
+def set_destination_enabled(
+    conn: Connection, destination_id: int, *, tenant_id: int, enabled: bool
+) -> DestinationRow:
+    """Pause (or resume) a destination: a paused one keeps its settings and gets no alerts."""
+    get_destination(conn, destination_id, tenant_id=tenant_id)
+    conn.execute(
+        update(notification_destinations)
+        .where(notification_destinations.c.id == destination_id)
+        .values(enabled=enabled)
+    )
+    return get_destination(conn, destination_id, tenant_id=tenant_id)
 
 
 def delete_destination(conn: Connection, destination_id: int, *, tenant_id: int) -> DestinationRow:

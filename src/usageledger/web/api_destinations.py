@@ -13,7 +13,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from usageledger.notify import RetryPolicy, add_destination, dispatch, remove_destination, test_notice
+from usageledger.notify import (
+    RetryPolicy,
+    add_destination,
+    dispatch,
+    pause_destination,
+    remove_destination,
+    test_notice,
+)
 from usageledger.notify.dispatch import DeliveryOptions
 from usageledger.store import Vault
 from usageledger.store.destinations import get_destination, list_deliveries, list_destinations
@@ -79,6 +86,12 @@ class DestinationIn(BaseModel):
         description="Write-only. email: the SMTP password; slack: the incoming webhook URL; webhook: the "
         "signing secret (omit it to have one generated).",
     )
+
+
+class DestinationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(description="false pauses the destination: it keeps its settings, gets no alerts.")
 
 
 class DeliveryOut(BaseModel):
@@ -176,6 +189,17 @@ def test_send(destination_id: PathId, user: ApiAdmin, services: ServicesDep) -> 
         response_code=outcome.response_code,
         error=outcome.error,
     )
+
+
+@router.patch("/{destination_id}", response_model=DestinationOut, summary="Pause or resume a destination")
+def change(
+    destination_id: PathId, body: DestinationPatch, user: ApiAdmin, services: ServicesDep
+) -> DestinationOut:
+    with services.engine.begin() as conn:
+        row = pause_destination(
+            conn, destination_id, tenant_id=user.tenant_id, paused=not body.enabled, by=user.email
+        )
+    return DestinationOut.model_validate(row)
 
 
 @router.delete("/{destination_id}", status_code=204, summary="Delete a destination")

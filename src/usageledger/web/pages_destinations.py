@@ -19,6 +19,7 @@ from usageledger.notify import (
     SECURITY_MODES,
     add_destination,
     dispatch,
+    pause_destination,
     remove_destination,
     test_notice,
 )
@@ -126,6 +127,17 @@ def test_send(
             f"The test to “{row.name}” failed after {outcome.attempts} attempt(s): {outcome.error}",
             "error",
         )
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post(f"{PAGE}/{{destination_id}}/pause")
+def pause(
+    request: Request, destination_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
+    paused = form.get("paused", "true") != "false"
+    with services.engine.begin() as conn:
+        row = pause_destination(conn, destination_id, tenant_id=user.tenant_id, paused=paused, by=user.email)
+    flash(request, f"Destination “{row.name}” {'paused: it gets no alerts' if paused else 'resumed'}.")
     return RedirectResponse(PAGE, status_code=303)
 
 

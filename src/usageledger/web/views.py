@@ -68,6 +68,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "connected",
     "disconnected",
     "destination_added",
+    "destination_changed",
     "destination_deleted",
     "delivery_failed",
 )
