@@ -77,8 +77,15 @@ def _message_id(notice: AlertNotice, destination: DestinationRow) -> str:
 
 
 def _log(
-    engine: Engine, notice: AlertNotice, destination: DestinationRow, attempt: int, **values: object
+    engine: Engine,
+    notice: AlertNotice,
+    destination: DestinationRow,
+    attempt: int,
+    status: str,
+    response_code: int | None = None,
+    error: str | None = None,
 ) -> None:
+    """One attempt in the delivery log, in a transaction of its own: it stays even if a later one fails."""
     with engine.begin() as conn:
         record_delivery(
             conn,
@@ -86,7 +93,9 @@ def _log(
             alert_id=notice.alert_id,
             destination=destination,
             attempt=attempt,
-            **values,  # type: ignore[arg-type]
+            status=status,
+            response_code=response_code,
+            error=error,
         )
 
 

@@ -9,6 +9,7 @@ are cut out of whatever the server or the library said.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import smtplib
 import ssl
@@ -118,8 +119,6 @@ def send_webhook(config: Mapping[str, Any], secret: str, notice: AlertNotice, co
 
 def send_slack(config: Mapping[str, Any], secret: str, notice: AlertNotice, context: SendContext) -> int:
     """POST `{"text": …, "blocks": […]}` to the incoming webhook (whose URL is the secret)."""
-    import json
-
     text = f"*{notice.title}*\n{notice.message}"
     fields = [{"type": "mrkdwn", "text": f"*{key}*\n{value}"} for key, value in notice.details.items()]
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
