@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python bench/bench_login.py
 	$(BIN)/python bench/bench_cli.py
 	$(BIN)/python bench/bench_overview.py
+	$(BIN)/python bench/bench_anomalies.py
 	$(BIN)/python bench/bench_focus.py
 
 clean:

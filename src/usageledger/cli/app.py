@@ -174,9 +174,12 @@ def rotate_key(ctx: typer.Context) -> None:
     Put the new key first in USAGELEDGER_SECRET_KEY (comma-separated, newest first), run this, then drop
     the old key from the list.
     """
+    from ..store.destinations import rotate_destination_secrets
+
     actx = app_context(ctx)
     vault = store.Vault.from_settings(actx.settings)
     with actx.engine.begin() as conn:
         changed = store.rotate_credentials(conn, vault)
+        changed += rotate_destination_secrets(conn, vault)  # notification destinations' secrets too
     store.checkpoint(actx.engine)
-    console.print(f"Re-sealed {changed} stored key(s) with key-encryption key {vault.kek_id}.")
+    console.print(f"Re-sealed {changed} stored key(s) and secret(s) with key-encryption key {vault.kek_id}.")

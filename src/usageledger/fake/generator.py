@@ -36,6 +36,7 @@ from usageledger.models import (
 
 from . import catalog
 from .actors import Holders, product_of
+from .anomalies import Injection, inject
 from .directory import FakeKey, FakeWorkspace, build_directory, key_combos
 from .faults import FaultPlan
 
@@ -87,9 +88,11 @@ class FakeOrganization:
         name: str | None = None,
         admin_key: str = FAKE_ADMIN_KEY,
         rbac_groups: bool = False,
+        anomalies: tuple[Injection, ...] = (),
     ) -> None:
         """`rbac_groups=True` serves the RBAC groups endpoints as a Claude Enterprise organization does;
-        by default they answer 403 as on a Console (API platform) organization, like the demo's."""
+        by default they answer 403 as on a Console (API platform) organization, like the demo's.
+        `anomalies` injects spikes and step changes (`fake.anomalies`) into the generated usage."""
         if rows_per_day < 1:
             raise ValueError("rows_per_day must be at least 1")
         self.seed = seed
@@ -112,6 +115,7 @@ class FakeOrganization:
         self.users: list[dict[str, Any]] = built.users
         self.default_workspace_id: str = built.default_workspace_id
         self.rbac_groups_enabled = rbac_groups
+        self.anomalies = anomalies
         self.members: list[tuple[str, str, str]] = built.members
         self.rbac_groups: list[tuple[str, str, dt.datetime]] = built.rbac_groups
         self.rbac_members: list[tuple[str, str, str, dt.datetime]] = built.rbac_members
@@ -221,7 +225,7 @@ class FakeOrganization:
         rows = [self._make_row(active[i], rng, scale) for i in chosen]
         for r in range(1, rev + 1):
             rows = self._revise(rows, active, Random(self.seed * 7_000_003 + day.toordinal() * 31 + r), scale)
-        return rows
+        return inject(rows, day, self.anomalies)
 
     @staticmethod
     def _make_row(info: _ComboInfo, rng: Random, scale: float) -> Row:

@@ -28,6 +28,7 @@ from usageledger.store.connections import (
     update_connection,
     update_sync_run,
 )
+from usageledger.store.destinations import DestinationRow  # also registers its tables on `metadata`
 from usageledger.store.directory import upsert_directory
 from usageledger.store.engine import checkpoint, create_engine_for, migrate
 from usageledger.store.locks import (
@@ -48,6 +49,7 @@ __all__ = [
     "HALTING_EVENT_KINDS",
     "ConnectionRow",
     "ScheduleState",
+    "DestinationRow",
     "EventRow",
     "SyncRunRow",
     "Vault",

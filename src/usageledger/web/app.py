@@ -17,12 +17,14 @@ from usageledger.sync import BackgroundSyncs
 from usageledger.web import (
     api,
     api_allocation,
+    api_destinations,
     api_exports,
     api_finance,
     api_overview,
     api_users,
     pages_account,
     pages_allocation,
+    pages_destinations,
     pages_finance,
     pages_identity,
     pages_integrations,
@@ -99,4 +101,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_exports.router)
     app.include_router(pages_finance.router)
     app.include_router(api_finance.router)
+    app.include_router(pages_destinations.router)
+    app.include_router(api_destinations.router)
     return app

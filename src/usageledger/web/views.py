@@ -75,6 +75,10 @@ EVENT_KINDS: tuple[str, ...] = (
     "month_closed",
     "month_reopened",
     "invoice_entered",
+    "destination_added",
+    "destination_changed",
+    "destination_deleted",
+    "delivery_failed",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
 PAGE_SIZE = 50

@@ -9,7 +9,7 @@ The job queue's own tables (procrastinate's) are not created here: `usageledger 
 `serve` on PostgreSQL install them when missing (jobs/queue.py), and SQLite never needs them.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-26
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

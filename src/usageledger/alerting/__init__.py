@@ -1,0 +1,1 @@
+"""Alerting: budgets, anomalies and the alerts they raise."""
