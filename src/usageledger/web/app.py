@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from usageledger.alerting import evaluate_connection_synced
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
@@ -63,7 +64,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.services = Services(settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine))
+    app.state.services = Services(
+        settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine, evaluate_connection_synced)
+    )
 
     app.add_middleware(
         SessionMiddleware,

@@ -1,0 +1,100 @@
+"""Budgets cross each threshold exactly once a month, on actual spend and on the forecast (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Engine
+
+from tests.budgets.helpers import ORG, connect, spend
+from usageledger.alerting import evaluate_after_sync
+from usageledger.store.alerts import list_alerts
+from usageledger.store.budgets import create_budget, delete_budget, update_budget
+from usageledger.store.runs import list_events
+
+NOV = dt.date(2026, 11, 1)
+
+
+def _day(n: int, month: dt.date = NOV) -> dt.date:
+    return month + dt.timedelta(days=n - 1)
+
+
+def _evaluate(engine: Engine, tenant: int, as_of: dt.date) -> list[tuple[str | None, int | None]]:
+    with engine.begin() as conn:
+        return [(a.basis, a.threshold_pct) for a in evaluate_after_sync(conn, tenant, as_of)]
+
+
+def test_each_threshold_alerts_once_on_the_day_it_is_crossed_and_again_next_month(engine: Engine) -> None:
+    """$10 a day against $200: 50 % on the 10th, 80 % on the 16th, 100 % on the 20th, once each; December again."""
+    tenant, cid = connect(engine)
+    with engine.begin() as conn:
+        create_budget(conn, tenant, subject_type="organization", subject_id=ORG, amount="200", actor="test")
+    raised: dict[dt.date, list[tuple[str | None, int | None]]] = {}
+    for n in range(1, 31):
+        spend(engine, cid, _day(n), "10")
+        raised[_day(n)] = _evaluate(engine, tenant, _day(n))
+        assert _evaluate(engine, tenant, _day(n)) == []  # the next sync of the same day raises nothing
+    actual = {day: [pct for basis, pct in found if basis == "actual"] for day, found in raised.items()}
+    assert {day: pcts for day, pcts in actual.items() if pcts} == {
+        _day(10): [50],
+        _day(16): [80],
+        _day(20): [100],
+    }
+    # The forecast warned first: on the 8th (7 complete days of history) it saw all three coming.
+    forecast = {
+        day: sorted(pct for basis, pct in found if basis == "forecast") for day, found in raised.items()
+    }
+    assert {day: pcts for day, pcts in forecast.items() if pcts} == {_day(8): [50, 80, 100]}
+    with engine.connect() as conn:
+        history = list_alerts(conn, tenant)
+        assert len(history) == 6 and len({a.crossing_key for a in history}) == 6
+        # The forecast warnings were resolved once actual spend crossed; the crossings themselves stay open.
+        assert {(a.basis, a.state) for a in history} == {("forecast", "resolved"), ("actual", "open")}
+        assert len(list_events(conn, tenant_id=tenant, kind="alert", limit=50)) == 6
+    dec = dt.date(2026, 12, 1)
+    december = []
+    for n in range(1, 21):
+        spend(engine, cid, _day(n, dec), "10")
+        december += [pct for basis, pct in _evaluate(engine, tenant, _day(n, dec)) if basis == "actual"]
+    assert december == [50, 80, 100]
+    with engine.connect() as conn:
+        november_open = [a for a in list_alerts(conn, tenant, state="open") if a.month == NOV]
+    assert november_open == []  # a month that ended resolves its alerts
+
+
+def test_a_changed_amount_is_a_new_level_and_a_deleted_budget_resolves_its_alerts(engine: Engine) -> None:
+    """Raising the budget resolves the crossings it undoes; crossing the new amount alerts again."""
+    tenant, cid = connect(engine)
+    for n in range(1, 6):
+        spend(engine, cid, _day(n), "30")  # $150 by the 5th
+    with engine.begin() as conn:
+        budget = create_budget(
+            conn, tenant, subject_type="organization", subject_id=ORG, amount="100", actor="test"
+        )
+    assert sorted(p for b, p in _evaluate(engine, tenant, _day(5)) if b == "actual") == [50, 80, 100]
+    with engine.begin() as conn:
+        update_budget(conn, tenant, budget.id, amount="1000", actor="test")
+    assert _evaluate(engine, tenant, _day(5)) == []
+    with engine.connect() as conn:
+        assert list_alerts(conn, tenant, state="open") == []
+    with engine.begin() as conn:
+        delete_budget(conn, tenant, budget.id, actor="test")
+        kinds = [
+            e.details["action"] for e in list_events(conn, tenant_id=tenant, kind="budget_changed", limit=10)
+        ]
+    assert sorted(kinds) == ["changed", "created", "deleted"]
+
+
+def test_a_workspace_budget_counts_only_its_workspace_and_a_model_budget_only_its_model(
+    engine: Engine,
+) -> None:
+    """Spend elsewhere in the organization does not move a workspace's or a model's budget."""
+    tenant, cid = connect(engine)
+    spend(engine, cid, _day(3), "60", workspace="wrk_big", model="claude-big")
+    with engine.begin() as conn:
+        create_budget(conn, tenant, subject_type="workspace", subject_id="wrk_a", amount="100", actor="test")
+        create_budget(conn, tenant, subject_type="model", subject_id="claude-big", amount="100", actor="test")
+    found = _evaluate(engine, tenant, _day(3))
+    assert found == [("actual", 50)]
+    with engine.connect() as conn:
+        assert list_alerts(conn, tenant)[0].subject_id == "claude-big"
