@@ -1,4 +1,5 @@
-"""Budget fixtures: `engine` (SQLite and PostgreSQL, from tests/store) and helpers that write hand-made cost."""
+"""Budget fixtures: `engine` (SQLite and PostgreSQL, from tests/store), and the fake on loopback with the real
+CLI pointed at it (`fake`, `cli`, `connected`, from tests/e2e)."""
 
 from __future__ import annotations
 
@@ -9,4 +10,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
 
 from store_db_fixtures import engine, pg_database_url  # noqa: E402
 
-__all__ = ["engine", "pg_database_url"]
+from tests.e2e.conftest import cli, cli_env, connected, fake, running_fake  # noqa: E402
+
+__all__ = ["cli", "cli_env", "connected", "engine", "fake", "pg_database_url", "running_fake"]
