@@ -18,11 +18,13 @@ from usageledger.sync import BackgroundSyncs
 from usageledger.web import (
     api,
     api_allocation,
+    api_budgets,
     api_exports,
     api_overview,
     api_users,
     pages_account,
     pages_allocation,
+    pages_budgets,
     pages_identity,
     pages_integrations,
     pages_overview,
@@ -98,4 +100,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(pages_identity.router)
     app.include_router(scim.router)  # SCIM: its own token and error shape (web/scim.py)
     app.include_router(api_exports.router)
+    app.include_router(pages_budgets.router)
+    app.include_router(api_budgets.router)
     return app

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from usageledger.errors import UsageError
 from usageledger.reports import PERIOD_PRESETS
 from usageledger.web.deps import PageUser, ServicesDep
+from usageledger.web.pages_budgets import budget_card
 from usageledger.web.templating import render
 from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview
 
@@ -41,6 +42,7 @@ def overview_page(
     try:
         with services.engine.connect() as conn:
             overview = read_overview(conn, services.settings, user.tenant_id, form)
+            context.update(budget_card(conn, user.tenant_id, overview.today))
     except UsageError as exc:
         with services.engine.connect() as conn:
             organizations = organization_options(conn, user.tenant_id)

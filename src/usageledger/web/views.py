@@ -67,6 +67,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "mismatch",
     "connected",
     "disconnected",
+    "budget_changed",
+    "alert",
+    "spend_limits_skipped",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
 PAGE_SIZE = 50
