@@ -19,13 +19,13 @@ from usageledger.store import (
 ORG = "org-budget"
 
 
-def connect(engine: Engine, org: str = ORG) -> tuple[int, int]:
-    """(tenant id, connection id) of a connected organization."""
+def connect(engine: Engine, org: str = ORG, source: str = "analytics") -> tuple[int, int]:
+    """(tenant id, connection id) of a connected organization (`classic`: spend read from the daily grain)."""
     with engine.begin() as conn:
         tenant = ensure_default_tenant(conn)
         cid = insert_connection(conn, tenant_id=tenant, name=f"{org} connection", provider="anthropic",
                                 base_url="http://fake.test", organization_id=org, organization_name="Budget Org",
-                                key_hint="sk-ant-admin01-…fake", source="analytics")  # fmt: skip
+                                key_hint="sk-ant-admin01-…fake", source=source)  # fmt: skip
         update_connection(conn, cid, state="connected")
     return tenant, cid
 

@@ -98,3 +98,37 @@ def test_a_workspace_budget_counts_only_its_workspace_and_a_model_budget_only_it
     assert found == [("actual", 50)]
     with engine.connect() as conn:
         assert list_alerts(conn, tenant)[0].subject_id == "claude-big"
+
+
+def test_a_team_budget_counts_the_spend_its_owned_keys_carry(engine: Engine) -> None:
+    """An API key owned by a team: the team's budget sees that key's spend day by day, an application's likewise."""
+    from tests.allocation.identity_helpers import add_team
+    from usageledger.reports.budgets import read_budget_statuses
+    from usageledger.store.accounts import create_user
+    from usageledger.store.ownership import Editor, create_application, set_owner
+
+    tenant, cid = connect(engine, source="classic")  # spend by key comes from the daily grain
+    for n in range(1, 11):
+        spend(engine, cid, _day(n), "12")
+    with engine.begin() as conn:
+        editor = Editor(
+            create_user(conn, tenant, "fin@example.com", "correct horse battery", "admin"), "fin@example.com"
+        )
+        team = add_team(conn, tenant, "Platform")
+        set_owner(conn, tenant, "api_key", "apikey_a", team_id=team, editor=editor)
+        app = create_application(
+            conn, tenant, "Support bot", resources=[("api_key", "apikey_a")], editor=editor
+        )
+        create_budget(conn, tenant, subject_type="team", subject_id=str(team), amount="200", actor="test")
+        create_budget(
+            conn, tenant, subject_type="application", subject_id=str(app.id), amount="100", actor="test"
+        )
+        create_budget(conn, tenant, subject_type="team", subject_id="999", amount="100", actor="test")
+    with engine.connect() as conn:
+        statuses = {s.label: s for s in read_budget_statuses(conn, tenant, _day(10))}
+    assert statuses["Team Platform"].actual == 120 and statuses["Application Support bot"].actual == 120
+    assert statuses["Team 999"].actual == 0  # no such team: nothing counted, nothing invented
+    assert statuses["Team Platform"].forecast.low == 12 * 30  # $12 a day, every day the same
+    found = _evaluate(engine, tenant, _day(10))
+    assert sorted(found) == [("actual", 50), ("actual", 50), ("actual", 80), ("actual", 100), ("forecast", 80),
+                             ("forecast", 100)]  # fmt: skip
