@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy import Connection, select
@@ -185,6 +185,7 @@ class _DailySpend:
     def __init__(self, conn: Connection, tenant_id: int, since: dt.date, until: dt.date) -> None:
         self._conn, self._tenant_id, self._since, self._until = conn, tenant_id, since, until
         self._attributed: dict[dt.date, list[AttributedSpend]] | None = None
+        self._rows: dict[tuple[str, dt.date], dict[str, int]] = {}  # (dimension, day) -> key -> micro-cents
 
     def __call__(self, subject_type: str, subject_id: str) -> dict[dt.date, Decimal]:
         if subject_type in _GRAIN_FILTERS:
@@ -193,20 +194,35 @@ class _DailySpend:
             return {r.date: r.amount_usd for r in query_cost(self._conn, query).rows if r.date is not None}
         out: dict[dt.date, Decimal] = {}
         for day, attributed in self._attributed_days().items():
-            for row in plan_rows(subject_type, attributed):
-                if row.key == subject_id and not row.unallocated:
-                    out[day] = Decimal(row.amount_microcents).scaleb(-8)
+            rows = self._rows.get((subject_type, day))
+            if rows is None:
+                rows = self._rows[(subject_type, day)] = {
+                    r.key: r.amount_microcents
+                    for r in plan_rows(subject_type, attributed)
+                    if not r.unallocated
+                }
+            if subject_id in rows:
+                out[day] = Decimal(rows[subject_id]).scaleb(-8)
         return out
 
     def _attributed_days(self) -> dict[dt.date, list[AttributedSpend]]:
+        """The attribution per day the forecast's pace needs, and one sum for the month's days before them
+        (booked on its first day: the month's totals need only the sum), so a run costs ≤ 16 attributions."""
         if self._attributed is None:
             directory = load_directory(self._conn, self._tenant_id)
-            self._attributed = {}
-            day = self._since
+            spans: list[tuple[dt.date, dt.date]] = []
+            paced_from = self._until - dt.timedelta(days=BASIS_DAYS)
+            if self._since < paced_from:
+                spans.append((self._since, paced_from - dt.timedelta(days=1)))
+            day = max(self._since, paced_from)
             while day <= self._until:
-                scope = SpendScope.load(self._conn, self._tenant_id, day, day, None)
-                self._attributed[day] = attribute_spend(self._conn, scope, directory)[0]
+                spans.append((day, day))
                 day += dt.timedelta(days=1)
+            self._attributed = {}
+            scope = SpendScope.load(self._conn, self._tenant_id, self._since, self._until, None)
+            for first, last in spans:
+                spanned = replace(scope, since=first, until=last)
+                self._attributed[first] = attribute_spend(self._conn, spanned, directory)[0]
         return self._attributed
 
 
