@@ -92,3 +92,24 @@ def test_a_refused_read_is_an_event_the_sync_succeeds_and_the_stored_limits_stay
     assert _stored(cli_env["USAGELEDGER_DATABASE_URL"]) == _expected(fake)
     statuses = [e["kind"] for e in cli("events", "--json").json()]
     assert "sync_failed" not in statuses
+
+
+def test_enterprise_scopes_and_a_malformed_amount() -> None:
+    """User, RBAC group and seat tier scopes keep their id; a non-integer amount is a malformed page."""
+    from usageledger.anthropic.spend_limits import parse_spend_limit
+    from usageledger.errors import MalformedResponseError
+
+    base = {"id": "spl_1", "currency": "usd", "period": "weekly", "is_enabled": True, "amount": "1250"}
+    for scope, scope_id in (({"type": "user", "user_id": "user_1"}, "user_1"),
+                            ({"type": "rbac_group", "rbac_group_id": "rbac_1"}, "rbac_1"),
+                            ({"type": "seat_tier", "seat_tier": "premium"}, "premium"),
+                            ({"type": "organization"}, "")):  # fmt: skip
+        limit = parse_spend_limit({**base, "scope": scope})
+        assert (limit.scope_type, limit.scope_id, limit.amount_minor, limit.currency) == (
+            scope["type"],
+            scope_id,
+            1250,
+            "USD",
+        )
+    with pytest.raises(MalformedResponseError):
+        parse_spend_limit({**base, "amount": "12.50", "scope": {"type": "organization"}})
