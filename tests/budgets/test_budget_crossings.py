@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.budgets.helpers import ORG, connect, spend
 from usageledger.alerting import evaluate_after_sync
+from usageledger.errors import UsageError
 from usageledger.store.alerts import list_alerts
 from usageledger.store.budgets import create_budget, delete_budget, update_budget
 from usageledger.store.runs import list_events
@@ -101,7 +103,8 @@ def test_a_workspace_budget_counts_only_its_workspace_and_a_model_budget_only_it
 
 
 def test_a_team_budget_counts_the_spend_its_owned_keys_carry(engine: Engine) -> None:
-    """An API key owned by a team: the team's budget sees that key's spend day by day, an application's likewise."""
+    """An API key owned by a team: the team's budget sees that key's spend day by day, an application's
+    likewise; a team that does not exist is refused, never a budget that silently counts nothing."""
     from tests.allocation.identity_helpers import add_team
     from usageledger.reports.budgets import read_budget_statuses
     from usageledger.store.accounts import create_user
@@ -123,11 +126,11 @@ def test_a_team_budget_counts_the_spend_its_owned_keys_carry(engine: Engine) -> 
         create_budget(
             conn, tenant, subject_type="application", subject_id=str(app.id), amount="100", actor="test"
         )
-        create_budget(conn, tenant, subject_type="team", subject_id="999", amount="100", actor="test")
+        with pytest.raises(UsageError, match="no team '999'"):
+            create_budget(conn, tenant, subject_type="team", subject_id="999", amount="100", actor="test")
     with engine.connect() as conn:
         statuses = {s.label: s for s in read_budget_statuses(conn, tenant, _day(10))}
     assert statuses["Team Platform"].actual == 120 and statuses["Application Support bot"].actual == 120
-    assert statuses["Team 999"].actual == 0  # no such team: nothing counted, nothing invented
     assert statuses["Team Platform"].forecast.low == 12 * 30  # $12 a day, every day the same
     found = _evaluate(engine, tenant, _day(10))
     assert sorted(found) == [("actual", 50), ("actual", 50), ("actual", 80), ("actual", 100), ("forecast", 80),

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from usageledger.errors import ConflictError, NotFoundError, UsageError
 
 from .runs import add_event
-from .tables import UTCDateTime, metadata
+from .tables import UTCDateTime, applications, connections, metadata, people, teams
 
 __all__ = [
     "BUDGET_SUBJECTS",
@@ -140,6 +140,36 @@ def _check_subject(subject_type: str, subject_id: str) -> tuple[str, str]:
     return subject_type, subject_id
 
 
+# Subjects that must exist in the workspace (an id typed wrong would otherwise count nothing, silently).
+_KNOWN_SUBJECTS = {
+    "organization": (connections, connections.c.organization_id),
+    "team": (teams, teams.c.id),
+    "person": (people, people.c.id),
+    "application": (applications, applications.c.id),
+}
+
+
+def _check_known(conn: Connection, tenant_id: int, subject_type: str, subject_id: str) -> None:
+    if subject_type not in _KNOWN_SUBJECTS:
+        return  # workspaces, keys and models are known only once they have spend; a new one may not yet
+    table, column = _KNOWN_SUBJECTS[subject_type]
+    wanted: object = subject_id
+    if column.type.python_type is int:
+        if not subject_id.isdigit():
+            raise UsageError(
+                f"A {BUDGET_SUBJECTS[subject_type].lower()} is named by its number here; not {subject_id!r}."
+            )
+        wanted = int(subject_id)
+    found = conn.execute(
+        select(column).where(table.c.tenant_id == tenant_id, column == wanted).limit(1)
+    ).first()
+    if found is None:
+        raise UsageError(
+            f"There is no {BUDGET_SUBJECTS[subject_type].lower()} {subject_id!r} in this workspace; "
+            "check the id (the Allocation and Integrations pages list them)."
+        )
+
+
 def _row(r: object) -> BudgetRow:
     m = r._mapping  # type: ignore[attr-defined]
     return BudgetRow(
@@ -213,6 +243,7 @@ def create_budget(
     """A new budget (and its event); ConflictError when the subject has one already."""
     subject_type, subject_id = _check_subject(subject_type, subject_id)
     amount_microcents, pcts = parse_amount(amount), parse_thresholds(thresholds)
+    _check_known(conn, tenant_id, subject_type, subject_id)
     taken = conn.execute(
         select(budgets.c.id).where(
             budgets.c.tenant_id == tenant_id,
