@@ -135,3 +135,23 @@ def test_a_team_budget_counts_the_spend_its_owned_keys_carry(engine: Engine) -> 
     found = _evaluate(engine, tenant, _day(10))
     assert sorted(found) == [("actual", 50), ("actual", 50), ("actual", 80), ("actual", 100), ("forecast", 80),
                              ("forecast", 100)]  # fmt: skip
+
+
+def test_anthropics_monthly_limit_is_set_against_spend_and_its_forecast(engine: Engine) -> None:
+    """$10 a day against Anthropic's $200 organization limit: on the 8th the forecast reaches it by the 20th."""
+    from usageledger.models import SpendLimit
+    from usageledger.reports.budgets import read_limit_statuses
+    from usageledger.store.spend_limits import replace_spend_limits
+
+    tenant, cid = connect(engine)
+    for n in range(1, 9):
+        spend(engine, cid, _day(n), "10")
+    limits = [SpendLimit("spl_org", "organization", "", 20000, "USD", "monthly", True),
+              SpendLimit("spl_daily", "organization", "", 500, "USD", "daily", True)]  # fmt: skip
+    with engine.begin() as conn:
+        replace_spend_limits(conn, cid, limits, read_at=dt.datetime.now(dt.UTC))
+        found = {s.stored.limit.id: s for s in read_limit_statuses(conn, tenant, _day(8))}
+    monthly = found["spl_org"]
+    assert monthly.forecast is not None and monthly.forecast.spent == 80
+    assert monthly.reached is not None and monthly.reached.forecast and monthly.reached.by_day == _day(20)
+    assert found["spl_daily"].reached is None  # a daily cap is not set against the month

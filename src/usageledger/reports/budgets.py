@@ -34,10 +34,12 @@ __all__ = [
     "BudgetStatus",
     "BudgetsView",
     "Crossing",
+    "LimitStatus",
     "plan_budget_status",
     "plan_crossing_day",
     "read_budget_statuses",
     "read_budgets",
+    "read_limit_statuses",
 ]
 
 _ZERO = Decimal(0)
@@ -226,18 +228,26 @@ class _DailySpend:
         return self._attributed
 
 
+def _first_day(conn: Connection, tenant_id: int) -> dt.date | None:
+    first_days = [
+        s.connection.first_day for s in status_report(conn, tenant_id=tenant_id) if s.connection.first_day
+    ]
+    return min(first_days, default=None)
+
+
+def _reach(today: dt.date) -> dt.date:
+    """The first day a month-to-date sum and its forecast's pace need."""
+    return min(today.replace(day=1), today - dt.timedelta(days=BASIS_DAYS))
+
+
 def read_budget_statuses(conn: Connection, tenant_id: int, today: dt.date) -> list[BudgetStatus]:
     """Every budget of the tenant against this month (UTC) as `today` sees it."""
     found = list_budgets(conn, tenant_id)
     if not found:
         return []
-    since = min(today.replace(day=1), today - dt.timedelta(days=BASIS_DAYS))
-    spend = _DailySpend(conn, tenant_id, since, today)
+    spend = _DailySpend(conn, tenant_id, _reach(today), today)
     label = _labels(conn, tenant_id)
-    first_days = [
-        s.connection.first_day for s in status_report(conn, tenant_id=tenant_id) if s.connection.first_day
-    ]
-    first_day = min(first_days, default=None)
+    first_day = _first_day(conn, tenant_id)
     return [
         plan_budget_status(
             b,
@@ -251,13 +261,49 @@ def read_budget_statuses(conn: Connection, tenant_id: int, today: dt.date) -> li
 
 
 @dataclass(frozen=True, slots=True)
+class LimitStatus:
+    """One of Anthropic's spend limits, and — for a monthly cap in US dollars on the organization or a
+    workspace — this month's spend against it and whether the forecast reaches it (a hard stop)."""
+
+    stored: StoredSpendLimit
+    forecast: Forecast | None = None
+    reached: Crossing | None = None  # the crossing of the whole limit
+
+
+# The limits usageledger can set spend against: scope type -> the budget subject its spend is read as.
+_LIMIT_SUBJECTS = {"organization": "organization", "usage_tier": "organization", "workspace": "workspace"}
+
+
+def read_limit_statuses(conn: Connection, tenant_id: int, today: dt.date) -> list[LimitStatus]:
+    """Anthropic's limits as the last syncs read them, each against this month's spend where comparable."""
+    limits = list_spend_limits(conn, tenant_id)
+    spend = _DailySpend(conn, tenant_id, _reach(today), today)
+    first_day = _first_day(conn, tenant_id) if limits else None
+    out = []
+    for stored in limits:
+        limit, subject = stored.limit, _LIMIT_SUBJECTS.get(stored.limit.scope_type)
+        comparable = subject is not None and limit.period == "monthly" and limit.currency == "USD"
+        if not comparable or limit.amount_minor is None or not limit.is_enabled:
+            out.append(LimitStatus(stored))
+            continue
+        subject_id = stored.organization_id if subject == "organization" else limit.scope_id
+        forecast = plan_forecast(spend(str(subject), subject_id or ""), today=today, first_day=first_day)
+        out.append(
+            LimitStatus(
+                stored, forecast, plan_crossing(Decimal(limit.amount_minor).scaleb(-2), 100, forecast)
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class BudgetsView:
     """The budgets page: every budget against this month, and Anthropic's own spend limits beside them."""
 
     today: dt.date
     month_end: dt.date
     statuses: list[BudgetStatus]
-    spend_limits: list[StoredSpendLimit]
+    spend_limits: list[LimitStatus]
     workspace_names: dict[str, str]
 
 
@@ -266,4 +312,4 @@ def read_budgets(conn: Connection, tenant_id: int, today: dt.date) -> BudgetsVie
     w = anthropic_workspaces
     names = {r.id: r.name for r in conn.execute(select(w.c.id, w.c.name).where(w.c.connection_id.in_(mine)))}
     return BudgetsView(today, _month_end(today), read_budget_statuses(conn, tenant_id, today),
-                       list_spend_limits(conn, tenant_id), names)  # fmt: skip
+                       read_limit_statuses(conn, tenant_id, today), names)  # fmt: skip

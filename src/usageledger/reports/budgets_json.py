@@ -8,9 +8,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from usageledger.store.alerts import AlertRow
-from usageledger.store.spend_limits import StoredSpendLimit
 
-from .budgets import BudgetStatus, Crossing
+from .budgets import BudgetStatus, Crossing, LimitStatus
 from .usage import USD_DECIMALS
 
 __all__ = ["alert_json", "budget_json", "spend_limit_json"]
@@ -72,7 +71,10 @@ def alert_json(a: AlertRow) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def spend_limit_json(s: StoredSpendLimit) -> dict[str, Any]:
+def spend_limit_json(status: LimitStatus) -> dict[str, Any]:
+    """A limit as Anthropic states it (amount in the currency's major unit), and this month against it
+    where comparable (a monthly USD cap on the organization or a workspace; else the comparison is null)."""
+    s, f, reached = status.stored, status.forecast, status.reached
     limit = s.limit
     amount = None if limit.amount_minor is None else Decimal(limit.amount_minor).scaleb(-2)
     return {
@@ -80,4 +82,9 @@ def spend_limit_json(s: StoredSpendLimit) -> dict[str, Any]:
         "scope_type": limit.scope_type, "scope_id": limit.scope_id or None,
         "amount": None if amount is None else format(amount, "f"), "currency": limit.currency,
         "period": limit.period, "is_enabled": limit.is_enabled, "read_at": _iso(s.read_at),
+        "this_month": None if f is None or reached is None else {
+            "spent_usd": _money(f.spent), "forecast_low_usd": _money(f.low), "forecast_high_usd": _money(f.high),
+            "reached": reached.actual, "forecast_to_reach": reached.forecast,
+            "reach_day": _iso(reached.by_day), "reach_earliest_day": _iso(reached.earliest),
+        },
     }  # fmt: skip

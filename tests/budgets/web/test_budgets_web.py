@@ -23,6 +23,11 @@ def test_admins_create_budgets_members_read_and_alerts_are_raised_once(
     listed = member.get("/api/v1/budgets", headers=bearer(tokens["acme_member"])).json()
     assert [b["id"] for b in listed["budgets"]] == [body["id"]]
     assert {s["scope_type"] for s in listed["spend_limits"]} == {"organization", "usage_tier", "workspace"}
+    # Anthropic's organization limit is set against the organization's spend, the same figure as the overview's
+    org_limit = next(s for s in listed["spend_limits"] if s["scope_type"] == "organization")
+    spent = admin.get("/api/v1/overview", headers=headers).json()["forecast"]["spent_usd"]
+    assert org_limit["amount"] == "50000.00" and org_limit["this_month"]["spent_usd"] == spent
+    assert next(s for s in listed["spend_limits"] if s["amount"] is None)["this_month"] is None  # no cap
     alerts = member.get("/api/v1/alerts", headers=bearer(tokens["acme_member"])).json()["alerts"]
     assert sorted(a["threshold_pct"] for a in alerts) == [50, 100]
     again = admin.patch(f"/api/v1/budgets/{body['id']}", json={"thresholds": [50, 100]}, headers=headers)
