@@ -155,3 +155,17 @@ def test_anthropics_monthly_limit_is_set_against_spend_and_its_forecast(engine: 
     assert monthly.forecast is not None and monthly.forecast.spent == 80
     assert monthly.reached is not None and monthly.reached.forecast and monthly.reached.by_day == _day(20)
     assert found["spl_daily"].reached is None  # a daily cap is not set against the month
+    # …and alerts once: the forecast's warnings now, then 80 % on actual spend on the 16th
+    with engine.begin() as conn:
+        first = [(a.kind, a.basis, a.threshold_pct) for a in evaluate_after_sync(conn, tenant, _day(8))]
+        assert evaluate_after_sync(conn, tenant, _day(8)) == []
+    assert sorted(first) == [("spend_limit", "forecast", 80), ("spend_limit", "forecast", 100)]
+    for n in range(9, 17):
+        spend(engine, cid, _day(n), "10")
+    with engine.begin() as conn:
+        replace_spend_limits(
+            conn, cid, limits, read_at=dt.datetime.now(dt.UTC)
+        )  # the next sync reads them again
+        later = [(a.kind, a.basis, a.threshold_pct) for a in evaluate_after_sync(conn, tenant, _day(16))]
+        assert later == [("spend_limit", "actual", 80)]
+        assert "Anthropic stops the requests" in list_alerts(conn, tenant, kind="spend_limit")[0].message

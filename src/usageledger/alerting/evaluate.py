@@ -15,7 +15,14 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine
 
-from usageledger.reports.budgets import BudgetStatus, Crossing, read_budget_statuses
+from usageledger.reports.budgets import (
+    BudgetStatus,
+    Crossing,
+    LimitStatus,
+    plan_crossing,
+    read_budget_statuses,
+    read_limit_statuses,
+)
 from usageledger.store.alerts import AlertRow, NewAlert, list_alerts, raise_alert, resolve_alerts
 from usageledger.store.connections import get_connection
 
@@ -26,9 +33,15 @@ __all__ = [
     "evaluate_and_deliver",
     "evaluate_connection_synced",
     "plan_budget_alerts",
+    "plan_limit_alerts",
 ]
 
 log = logging.getLogger(__name__)
+
+# Anthropic's limits alert at these percents (a hard stop at 100 %: warn before it).
+LIMIT_THRESHOLDS: tuple[int, ...] = (80, 100)
+# The kinds this module raises, and so resolves when their crossing no longer holds (anomalies resolve apart).
+EVALUATED_KINDS: tuple[str, ...] = ("budget", "spend_limit")
 
 
 def _usd(amount: Decimal) -> str:
@@ -92,17 +105,64 @@ def plan_budget_alerts(statuses: list[BudgetStatus]) -> list[NewAlert]:
     return out
 
 
-def evaluate_after_sync(conn: Connection, tenant_id: int, as_of: dt.date) -> list[AlertRow]:
-    """Raise the tenant's new budget alerts and resolve the ones that no longer hold; returns the new ones.
+def _limit_alert(status: LimitStatus, crossing: Crossing, basis: str) -> NewAlert:
+    s, f = status.stored, status.forecast
+    limit = s.limit
+    assert f is not None
+    where = (
+        "the organization"
+        if limit.scope_type in ("organization", "usage_tier")
+        else f"workspace {limit.scope_id}"
+    )
+    limit_usd = Decimal(limit.amount_minor or 0).scaleb(-2)
+    what = f"Anthropic's {_usd(limit_usd)} monthly spend limit on {where} ({s.organization_name or s.organization_id})"
+    if basis == "actual":
+        message = f"Spend reached {crossing.pct} % of {what}: {_usd(f.spent)} this month. At 100 % Anthropic stops the requests."
+    else:
+        when = f" by {_day(crossing.by_day)}" if crossing.by_day else ""
+        assert f.low is not None and f.high is not None
+        message = (f"Spend is forecast to reach {crossing.pct} % of {what}{when}: month-end forecast "
+                   f"{_usd(f.low)}–{_usd(f.high)}. At 100 % Anthropic stops the requests.")  # fmt: skip
+    key = f"spend_limit:{s.connection_id}:{limit.id}:{f.month_start:%Y-%m}:{basis}:{crossing.pct}:{limit.amount_minor}"
+    return NewAlert(
+        kind="spend_limit", crossing_key=key, subject_type=f"anthropic_{limit.scope_type}",
+        subject_id=limit.scope_id or (s.organization_id or ""), subject_label=f"Anthropic limit on {where}",
+        message=message, level="error" if crossing.pct >= 100 or basis == "forecast" else "warning",
+        threshold_pct=crossing.pct, basis=basis, month=f.month_start,
+        details={"spend_limit_id": limit.id, "connection_id": s.connection_id, "basis": basis,
+                 "threshold_pct": crossing.pct, "limit_minor": limit.amount_minor, "currency": limit.currency,
+                 "actual_usd": str(f.spent), "crossing_day": crossing.by_day.isoformat() if crossing.by_day else None},
+    )  # fmt: skip
 
-    The caller owns the transaction and hands the returned alerts to a sink once it has committed.
+
+def plan_limit_alerts(statuses: list[LimitStatus]) -> list[NewAlert]:
+    """Anthropic's hard stops: 80 % and 100 % of a comparable limit, on actual spend, else on the forecast."""
+    out = []
+    for status in statuses:
+        if status.forecast is None or status.reached is None:
+            continue
+        amount = status.reached.amount
+        for pct in LIMIT_THRESHOLDS:
+            crossing = plan_crossing(amount, pct, status.forecast)
+            if crossing.actual:
+                out.append(_limit_alert(status, crossing, "actual"))
+            elif crossing.forecast:
+                out.append(_limit_alert(status, crossing, "forecast"))
+    return out
+
+
+def evaluate_after_sync(conn: Connection, tenant_id: int, as_of: dt.date) -> list[AlertRow]:
+    """Raise the tenant's new budget and spend-limit alerts and resolve the ones that no longer hold;
+    returns the new ones. The caller owns the transaction and hands them to a sink once it has committed.
     """
     planned = plan_budget_alerts(read_budget_statuses(conn, tenant_id, as_of))
+    planned += plan_limit_alerts(read_limit_statuses(conn, tenant_id, as_of))
     raised = [row for new in planned if (row := raise_alert(conn, tenant_id, new)) is not None]
     live = {new.crossing_key for new in planned}
     stale = [
         a.id
-        for a in list_alerts(conn, tenant_id, state="open", kind="budget", limit=10_000)
+        for kind in EVALUATED_KINDS
+        for a in list_alerts(conn, tenant_id, state="open", kind=kind, limit=10_000)
         if a.crossing_key not in live
     ]
     resolve_alerts(conn, tenant_id, stale)

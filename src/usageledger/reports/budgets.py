@@ -36,6 +36,7 @@ __all__ = [
     "Crossing",
     "LimitStatus",
     "plan_budget_status",
+    "plan_crossing",
     "plan_crossing_day",
     "read_budget_statuses",
     "read_budgets",

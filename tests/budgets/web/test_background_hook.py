@@ -26,4 +26,4 @@ def test_a_background_sync_runs_the_hook_and_the_apps_hook_raises_the_alerts(
     assert services.syncs.start(acme_connection)
     services.syncs.join(60)
     with engine.connect() as conn:
-        assert len(list_alerts(conn, tenant)) == 3
+        assert len(list_alerts(conn, tenant, kind="budget")) == 3
