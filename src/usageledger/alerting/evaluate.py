@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine
 
+from usageledger.config import Settings
 from usageledger.reports.budgets import (
     BudgetStatus,
     Crossing,
@@ -26,9 +28,10 @@ from usageledger.reports.budgets import (
 from usageledger.store.alerts import AlertRow, NewAlert, list_alerts, raise_alert, resolve_alerts
 from usageledger.store.connections import get_connection
 
-from .sink import AlertSink, RecordingSink, deliver_all
+from .sink import AlertSink, RecordingSink, configured_sink, deliver_all
 
 __all__ = [
+    "after_sync_hook",
     "evaluate_after_sync",
     "evaluate_and_deliver",
     "evaluate_connection_synced",
@@ -178,6 +181,15 @@ def evaluate_and_deliver(
         raised = evaluate_after_sync(conn, tenant_id, as_of)
     deliver_all(sink or RecordingSink(), raised)
     return raised
+
+
+def after_sync_hook(settings: Settings) -> Callable[[Engine, int], object]:
+    """The after-sync callable a sync runner takes (`BackgroundSyncs(…, after_sync=…)`), with the configured sink."""
+
+    def hook(engine: Engine, connection_id: int) -> object:
+        return evaluate_connection_synced(engine, connection_id, configured_sink(settings, engine))
+
+    return hook
 
 
 def evaluate_connection_synced(

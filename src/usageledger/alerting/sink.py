@@ -6,9 +6,12 @@ import logging
 from collections.abc import Iterable
 from typing import Protocol
 
+from sqlalchemy import Engine
+
+from usageledger.config import Settings
 from usageledger.store.alerts import AlertRow
 
-__all__ = ["AlertSink", "RecordingSink", "deliver_all"]
+__all__ = ["AlertSink", "RecordingSink", "configured_sink", "deliver_all"]
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,12 @@ class RecordingSink:
 
     def deliver(self, alert: AlertRow) -> None:
         self.delivered.append(alert)
+
+
+def configured_sink(settings: Settings, engine: Engine) -> AlertSink:
+    """The sink every evaluation hands its new alerts to: the one place notifiers (email, Slack, signed
+    webhooks, with their delivery log) plug in. Until then alerts are delivered only in the app itself."""
+    return RecordingSink()
 
 
 def deliver_all(sink: AlertSink, alerts: Iterable[AlertRow]) -> None:

@@ -83,9 +83,11 @@ def _print(statuses: list[BudgetStatus], as_json: bool) -> None:
 
 def _changed(actx: AppContext, tenant_id: int, budget_id: int, as_json: bool) -> None:
     """Evaluate at once, then show the budget as it stands."""
-    from ..alerting import evaluate_and_deliver
+    from ..alerting import configured_sink, evaluate_and_deliver
 
-    raised = evaluate_and_deliver(actx.engine, tenant_id, _today())
+    raised = evaluate_and_deliver(
+        actx.engine, tenant_id, _today(), configured_sink(actx.settings, actx.engine)
+    )
     _print([s for s in _statuses(actx, tenant_id) if s.budget.id == budget_id], as_json)
     out = err_console if as_json else console  # --json keeps standard output one JSON document
     for alert in raised:
@@ -155,14 +157,14 @@ def delete(
     ctx: typer.Context, budget_id: Annotated[int, typer.Argument(help="The budget's id (`budgets list`).")]
 ) -> None:
     """Delete a budget; its open alerts are resolved, its history kept."""
-    from ..alerting import evaluate_and_deliver
+    from ..alerting import configured_sink, evaluate_and_deliver
     from ..store.budgets import delete_budget
 
     actx = app_context(ctx)
     tenant_id = actx.tenant_id()
     with actx.engine.begin() as conn:
         row = delete_budget(conn, tenant_id, budget_id, actor=_ACTOR)
-    evaluate_and_deliver(actx.engine, tenant_id, _today())
+    evaluate_and_deliver(actx.engine, tenant_id, _today(), configured_sink(actx.settings, actx.engine))
     console.print(f"Deleted budget #{row.id} ({BUDGET_SUBJECTS[row.subject_type].lower()} {row.subject_id}).")
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from usageledger.alerting import evaluate_and_deliver
+from usageledger.alerting import configured_sink, evaluate_and_deliver
 from usageledger.reports.budgets import read_budget_statuses, read_budgets
 from usageledger.reports.budgets_json import alert_json, budget_json, spend_limit_json
 from usageledger.store.alerts import list_alerts
@@ -72,7 +72,9 @@ def _thresholds(values: list[int] | None) -> str | None:
 
 
 def _one(services: ServicesDep, tenant_id: int, budget_id: int) -> dict[str, Any]:
-    evaluate_and_deliver(services.engine, tenant_id, _today())
+    evaluate_and_deliver(
+        services.engine, tenant_id, _today(), configured_sink(services.settings, services.engine)
+    )
     with services.engine.connect() as conn:
         found = [s for s in read_budget_statuses(conn, tenant_id, _today()) if s.budget.id == budget_id]
     return budget_json(found[0])
@@ -115,7 +117,9 @@ def change_budget(
 def remove_budget(budget_id: PathId, user: ApiAdmin, services: ServicesDep) -> Response:
     with services.engine.begin() as conn:
         delete_budget(conn, user.tenant_id, budget_id, actor=user.email)
-    evaluate_and_deliver(services.engine, user.tenant_id, _today())
+    evaluate_and_deliver(
+        services.engine, user.tenant_id, _today(), configured_sink(services.settings, services.engine)
+    )
     return Response(status_code=204)
 
 

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
-from usageledger.alerting import evaluate_connection_synced
+from usageledger.alerting import after_sync_hook
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/openapi.json",
     )
     app.state.services = Services(
-        settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine, evaluate_connection_synced)
+        settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine, after_sync_hook(settings))
     )
 
     app.add_middleware(

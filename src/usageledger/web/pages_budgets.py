@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection
 
-from usageledger.alerting import evaluate_and_deliver
+from usageledger.alerting import configured_sink, evaluate_and_deliver
 from usageledger.errors import UsageLedgerError
 from usageledger.reports.budgets import read_budget_statuses, read_budgets
 from usageledger.store.accounts import UserRow
@@ -48,7 +48,9 @@ def _page(
 
 
 def _after_change(request: Request, services: ServicesDep, user: UserRow, message: str) -> Response:
-    raised = evaluate_and_deliver(services.engine, user.tenant_id, _today())
+    raised = evaluate_and_deliver(
+        services.engine, user.tenant_id, _today(), configured_sink(services.settings, services.engine)
+    )
     if raised:
         message += f" {len(raised)} new alert(s): see Alerts."
     flash(request, message)
