@@ -60,3 +60,20 @@ def test_bad_input_is_a_message_and_exit_2(fake, connected, cli) -> None:
     assert cli("budgets", "list", "--json").json() == []
     assert cli("budgets", "update", "999", "--amount", "5").exit_code == 6
     assert cli("alerts", "list", "--state", "maybe").exit_code == 2
+
+
+def test_the_demo_budget_is_set_near_the_organizations_pace(fake, connected, cli) -> None:
+    """The demo's budget: whole hundreds of dollars, below the month-end forecast, so the demo shows warnings."""
+    from usageledger.cli.budgets import seed_demo_budget
+    from usageledger.cli.context import AppContext
+    from usageledger.config import Settings
+
+    actx = AppContext(Settings())
+    try:
+        seed_demo_budget(actx, fake.organization.id)
+    finally:
+        actx.close()
+    [budget] = cli("budgets", "list", "--json").json()
+    assert budget["subject_id"] == fake.organization.id
+    assert Decimal(budget["amount_usd"]) % 100 == 0 and Decimal(budget["amount_usd"]) > 0
+    assert Decimal(budget["forecast"]["high_usd"]) > Decimal(budget["amount_usd"]) * Decimal("0.8")

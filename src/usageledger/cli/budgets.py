@@ -197,3 +197,31 @@ def list_alerts_command(
     for a in found:
         table.add_row(str(a.id), f"{a.first_raised_at:%Y-%m-%d %H:%M}", a.state, a.message)
     print_table(table)
+
+
+def seed_demo_budget(actx: AppContext, organization_id: str) -> None:
+    """The demo's budget: 90 % of the organization's pace of the last 30 days, so its forecast warns."""
+    import calendar
+    from decimal import Decimal
+
+    from ..alerting import configured_sink, evaluate_and_deliver
+    from ..reports.usage import UsageQuery, query_cost
+    from ..store.budgets import create_budget
+
+    today, tenant_id = _today(), actx.tenant_id()
+    query = UsageQuery(
+        tenant_id=tenant_id, since=today - dt.timedelta(days=30), until=today - dt.timedelta(days=1)
+    )
+    with actx.engine.connect() as conn:
+        spent = sum((r.amount_usd for r in query_cost(conn, query).rows), Decimal(0))
+    month_days = calendar.monthrange(today.year, today.month)[1]
+    amount = (spent / 30 * month_days * Decimal("0.9") / 100).to_integral_value() * 100
+    if amount <= 0:
+        return
+    with actx.engine.begin() as conn:
+        create_budget(conn, tenant_id, subject_type="organization", subject_id=organization_id, amount=amount,
+                      actor="demo")  # fmt: skip
+    raised = evaluate_and_deliver(actx.engine, tenant_id, today, configured_sink(actx.settings, actx.engine))
+    console.print(
+        f"Demo budget: {amount:,.0f} USD a month on the organization ({len(raised)} alert(s); see Budgets)."
+    )

@@ -13,6 +13,7 @@ import typer
 from .. import reports
 from ..private_files import make_private_dir
 from .app import app, sync_with_progress
+from .budgets import seed_demo_budget
 from .context import AppContext, app_context
 from .queries import print_report
 from .render import console
@@ -83,6 +84,7 @@ def demo(
             f"Connected (connection id {result.connection_id}, {result.source} endpoints). Backfilling…"
         )
         sync_with_progress(actx, result.connection_id, trigger="connect")
+        seed_demo_budget(actx, fake.organization.id)  # so Budgets, Alerts and the overview's card have one
         with actx.engine.connect() as conn:
             report = reports.query_usage(
                 conn, reports.UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model"))
