@@ -22,7 +22,14 @@ from sqlalchemy import Connection, select
 from usageledger.store.budgets import BUDGET_SUBJECTS, BudgetRow, list_budgets
 from usageledger.store.ownership import list_applications
 from usageledger.store.spend_limits import StoredSpendLimit, list_spend_limits
-from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections, people, teams
+from usageledger.store.tables import (
+    anthropic_api_keys,
+    anthropic_workspaces,
+    connections,
+    cost_rollups,
+    people,
+    teams,
+)
 
 from .allocation import AttributedSpend, attribute_spend, plan_rows
 from .allocation_data import SpendScope, load_directory
@@ -41,6 +48,7 @@ __all__ = [
     "read_budget_statuses",
     "read_budgets",
     "read_limit_statuses",
+    "read_subject_choices",
 ]
 
 _ZERO = Decimal(0)
@@ -152,29 +160,56 @@ def plan_budget_status(
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def _labels(conn: Connection, tenant_id: int) -> Callable[[str, str], str]:
+def _names(conn: Connection, tenant_id: int) -> dict[tuple[str, str], str]:
+    """(subject type, id) -> name of every subject a budget can be set on that the workspace knows."""
     mine = select(connections.c.id).where(connections.c.tenant_id == tenant_id)
     names: dict[tuple[str, str], str] = {}
     for r in conn.execute(
         select(connections.c.organization_id, connections.c.organization_name).where(
-            connections.c.tenant_id == tenant_id
+            connections.c.tenant_id == tenant_id, connections.c.state != "disconnected"
         )
     ):
         if r.organization_id:
             names[("organization", r.organization_id)] = r.organization_name or r.organization_id
-    w, k = anthropic_workspaces, anthropic_api_keys
+    w, k, m = anthropic_workspaces, anthropic_api_keys, cost_rollups["model"]
     for r in conn.execute(select(w.c.id, w.c.name).where(w.c.connection_id.in_(mine))):
         names[("workspace", r.id)] = r.name
     for r in conn.execute(select(k.c.id, k.c.name).where(k.c.connection_id.in_(mine))):
         names[("api_key", r.id)] = r.name
-    for r in conn.execute(select(teams.c.id, teams.c.display_name).where(teams.c.tenant_id == tenant_id)):
-        names[("team", str(r.id))] = r.display_name
+    for (model,) in conn.execute(
+        select(m.c.model).where(m.c.connection_id.in_(mine), m.c.model != "").distinct()
+    ):
+        names[("model", model)] = model
+    for t in conn.execute(
+        select(teams.c.id, teams.c.display_name, teams.c.cost_center).where(teams.c.tenant_id == tenant_id)
+    ):
+        names[("team", str(t.id))] = t.display_name
+        if t.cost_center:
+            names[("cost_center", t.cost_center)] = t.cost_center
     for p in conn.execute(
-        select(people.c.id, people.c.display_name, people.c.user_name).where(people.c.tenant_id == tenant_id)
+        select(people.c.id, people.c.display_name, people.c.user_name, people.c.cost_center).where(
+            people.c.tenant_id == tenant_id
+        )
     ):
         names[("person", str(p.id))] = p.display_name or p.user_name
+        if p.cost_center:
+            names[("cost_center", p.cost_center)] = p.cost_center
     for app in list_applications(conn, tenant_id):
         names[("application", str(app.id))] = app.name
+    return names
+
+
+def read_subject_choices(conn: Connection, tenant_id: int) -> list[tuple[str, str, str]]:
+    """(subject type, id, "Type · name") of every known subject, for the budget form's suggestions."""
+    names = _names(conn, tenant_id)
+    return sorted(
+        ((kind, key, f"{BUDGET_SUBJECTS[kind]} · {name}") for (kind, key), name in names.items()),
+        key=lambda c: (list(BUDGET_SUBJECTS).index(c[0]), c[2].lower()),
+    )
+
+
+def _labels(conn: Connection, tenant_id: int) -> Callable[[str, str], str]:
+    names = _names(conn, tenant_id)
 
     def label(subject_type: str, subject_id: str) -> str:
         return f"{BUDGET_SUBJECTS[subject_type]} {names.get((subject_type, subject_id), subject_id)}"

@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from usageledger.alerting import configured_sink, evaluate_and_deliver
 from usageledger.errors import UsageLedgerError
-from usageledger.reports.budgets import read_budget_statuses, read_budgets
+from usageledger.reports.budgets import read_budget_statuses, read_budgets, read_subject_choices
 from usageledger.store.accounts import UserRow
 from usageledger.store.alerts import ALERT_STATES, count_open_alerts, list_alerts
 from usageledger.store.budgets import BUDGET_SUBJECTS, create_budget, delete_budget, update_budget
@@ -41,8 +41,9 @@ def _page(
 ) -> HTMLResponse:
     with services.engine.connect() as conn:
         view = read_budgets(conn, user.tenant_id, _today())
+        choices = read_subject_choices(conn, user.tenant_id) if user.role == "admin" else []
     context: dict[str, Any] = {"title": "Budgets", "view": view, "subjects": BUDGET_SUBJECTS, "error": None,
-                               "typed": {}, "edit_error": None}  # fmt: skip
+                               "typed": {}, "edit_error": None, "choices": choices}  # fmt: skip
     context.update(extra)
     return render(request, "budgets.html", status, **context)
 

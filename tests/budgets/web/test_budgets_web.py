@@ -84,6 +84,10 @@ def test_the_pages_show_budget_actual_forecast_and_spend_limits(admin, member, a
     org = _org(admin)
     page = admin.get("/budgets")
     assert page.status_code == 200 and "Anthropic spend limits" in page.text and "Usage tier" in page.text
+    # the form suggests the known subjects: the organization, its workspaces, keys and models
+    assert (
+        f'<option value="{org}" data-kind="organization">' in page.text and 'data-kind="model"' in page.text
+    )
     bad = admin.post("/budgets", data={"csrf_token": admin.csrf("/budgets"), "subject_type": "organization",
                                        "subject_id": org, "amount": "lots", "thresholds": "50,80,100"})  # fmt: skip
     assert bad.status_code == 400 and "is not a number" in bad.text and 'value="lots"' in bad.text
