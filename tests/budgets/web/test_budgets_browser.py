@@ -56,3 +56,26 @@ def test_create_a_budget_see_it_on_the_overview_and_its_alert(page, accounts, ac
     assert rows.count() >= 1
     assert "1 % of its 250.00 USD budget" in page.inner_text("#alerts")
     page.screenshot(path=str(SHOTS / "alerts-desktop.png"), full_page=True)
+
+
+def test_the_budgets_and_alerts_pages_fit_a_phone(page, accounts, acme_connection):  # noqa: F811
+    """At 390 px nothing overflows the screen sideways: wide tables scroll inside their own box."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/login")
+    page.fill("input[name=email]", accounts["acme_admin"].email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    org = page.request.get("/api/v1/overview").json()["organizations"][0]["id"]
+    page.request.post("/api/v1/budgets", data={"subject_type": "organization", "subject_id": org, "amount_usd": "100"},
+                      headers={"x-csrf-token": _csrf(page)})  # fmt: skip
+    for path in ("/budgets", "/alerts", "/overview"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    page.goto("/budgets")
+    assert page.locator("#budgets tr[data-budget-id]").count() == 1
+    page.screenshot(path=str(SHOTS / "budgets-phone.png"), full_page=True)
+
+
+def _csrf(page) -> str:  # noqa: F811
+    return page.get_attribute("input[name=csrf_token]", "value") or ""
