@@ -7,7 +7,9 @@ from decimal import Decimal
 
 def _budget_alerts(cli, *options: str) -> list[dict]:
     """The budgets' alerts (the fake's spend may also near Anthropic's own limits: kind spend_limit)."""
-    return [a for a in cli("alerts", "list", "--json", *options).json() if a["kind"] == "budget"]
+    found = cli("alerts", "list", "--json", "--kind", "budget", *options).json()
+    assert {a["kind"] for a in found} <= {"budget"}
+    return found
 
 
 def test_a_budget_below_this_months_spend_alerts_once_across_syncs(fake, connected, cli) -> None:

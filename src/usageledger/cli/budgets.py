@@ -172,6 +172,9 @@ def delete(
 def list_alerts_command(
     ctx: typer.Context,
     state: Annotated[str | None, typer.Option(help="Only open or resolved alerts.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only alerts of this kind: budget, spend_limit, anomaly.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the alerts as JSON.")] = False,
 ) -> None:
     """Alerts, newest first: what crossed, when it was first raised, whether it still holds."""
@@ -184,7 +187,7 @@ def list_alerts_command(
     actx = app_context(ctx)
     tenant_id = actx.tenant_id()
     with actx.engine.connect() as conn:
-        found = list_alerts(conn, tenant_id, state=state)
+        found = list_alerts(conn, tenant_id, state=state, kind=kind)
     if as_json:
         print(json.dumps([alert_json(a) for a in found], indent=2))
         return

@@ -128,7 +128,10 @@ def alerts(
     user: ApiUser,
     services: ServicesDep,
     state: Annotated[str | None, Query(pattern="^(open|resolved)$", description="open or resolved")] = None,
+    kind: Annotated[
+        str | None, Query(max_length=40, description="budget, spend_limit (Anthropic's limits) or anomaly")
+    ] = None,
 ) -> AlertsOut:
     with services.engine.connect() as conn:
-        found = list_alerts(conn, user.tenant_id, state=state)
+        found = list_alerts(conn, user.tenant_id, state=state, kind=kind)
     return AlertsOut(alerts=[alert_json(a) for a in found])
