@@ -378,3 +378,27 @@ class Directory:
 
 
 __all__ += ["Directory", "RbacGroup", "RbacGroupMember", "SkippedEndpoint", "WorkspaceMember"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpendLimit:
+    """One of Anthropic's own spend limits (`/v1/organizations/spend_limits`): a hard stop at the provider.
+
+    `amount_minor` is in the minor unit of `currency` (cents for USD); None means no numeric cap at this
+    scope. `scope_id` is the workspace, user, RBAC group, seat tier or service the scope names ('' for the
+    organization and the usage tier).
+    """
+
+    id: str
+    scope_type: (
+        str  # organization | workspace | usage_tier | user | rbac_group | seat_tier | organization_service
+    )
+    scope_id: str
+    amount_minor: int | None
+    currency: str
+    period: str  # daily | weekly | monthly
+    is_enabled: bool
+    updated_at: dt.datetime | None = None
+
+
+__all__ += ["SpendLimit"]

@@ -77,8 +77,9 @@ def test_backfill_uses_the_fewest_calls_the_limits_allow(cli, fake, running_fake
     windows = [(start, min(end, start + dt.timedelta(days=31)))]
     if windows[0][1] < end:
         windows.append((windows[0][1], end))
-    # workspaces, api_keys, users; members of each live workspace; rbac_groups (403: not Enterprise)
-    expected = 3 + sum(1 for w in fake.workspaces if w.archived_at is None) + 1
+    # workspaces, api_keys, users; members of each live workspace; rbac_groups (403: not Enterprise);
+    # spend_limits (one page)
+    expected = 3 + sum(1 for w in fake.workspaces if w.archived_at is None) + 1 + 1
     for w_start, w_end in windows:
         usage = {
             (

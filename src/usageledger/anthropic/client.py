@@ -25,9 +25,10 @@ from ..errors import (
     UpstreamError,
 )
 
-__all__ = ["ANALYTICS_BETA", "AdminApiClient", "RateLimitNotice"]
+__all__ = ["ANALYTICS_BETA", "SPEND_LIMITS_PATH", "AdminApiClient", "RateLimitNotice"]
 
 ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
+SPEND_LIMITS_PATH = "/v1/organizations/spend_limits"
 # Longest single `retry-after` we are willing to sleep through; longer ones fail the sync at once.
 MAX_RETRY_WAIT_SECONDS = 120.0
 
@@ -159,6 +160,11 @@ class AdminApiClient:
         path = "/v1/organizations/rbac_groups/{rbac_group_id}/members"
         return self._call(lambda: members.with_raw_response.list(group_id, **params), path)
 
+    def get_spend_limits_page(self, params: Mapping[str, Any]) -> bytes:
+        """One PageCursor of `/spend_limits` (beta surface; the SDK sends `spend-limit-reads-2026-09-26`)."""
+        limits = self._sdk.beta.organization.spend_limits
+        return self._call(lambda: limits.with_raw_response.list(**params), SPEND_LIMITS_PATH)
+
     def get_list_page(self, path: str, params: Mapping[str, Any]) -> bytes:
         """A GET the SDK has no typed method for (classic reports) or whose typing we do not need."""
         return self._call(
@@ -215,6 +221,11 @@ def _classify_status(exc: anthropic.APIStatusError, path: str) -> Exception:
             f"The key is valid but may not read {path}{detail}. Use an Admin API key created by an "
             "organization admin (or a key with the read:analytics scope).",
             request_id=request_id,
+        )
+    if status == 400 and exc.error_code == "organization_type_not_supported":
+        # The endpoint exists but not for this kind of organization (Console vs Enterprise): as a 404.
+        return EndpointUnavailableError(
+            f"{path} is not offered to this type of organization{detail}.", request_id=request_id
         )
     if status == 404:
         return EndpointUnavailableError(

@@ -60,10 +60,12 @@ def print_summary(summary: SyncSummary) -> None:
 
 
 def sync_with_progress(actx: AppContext, connection_id: int, **kwargs: object) -> SyncSummary:
+    from ..alerting import after_sync_hook
     from ..sync import run_sync
 
     with sync_progress(f"Syncing connection {connection_id}") as progress:
         summary = run_sync(actx.settings, actx.engine, connection_id, progress=progress, **kwargs)  # type: ignore[arg-type]
+    after_sync_hook(actx.settings)(actx.engine, connection_id)  # budgets' alerts, once per crossing
     print_summary(summary)
     return summary
 

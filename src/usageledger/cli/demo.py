@@ -15,6 +15,7 @@ import typer
 from ..private_files import make_private_dir
 from ..reports.usage import UsageQuery, query_cost, query_usage
 from .app import app, sync_with_progress
+from .budgets import seed_demo_budget
 from .context import AppContext, app_context
 from .queries import print_report
 from .render import console
@@ -92,6 +93,7 @@ def demo(
         sync_with_progress(actx, result.connection_id, trigger="connect")
         _import_people(actx, people_csv(fake.users))
         _assign_owners(actx, fake)
+        seed_demo_budget(actx, fake.organization.id)  # so Budgets, Alerts and the overview's card have one
         with actx.engine.connect() as conn:
             report = query_usage(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model")))
             costs = query_cost(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",)))

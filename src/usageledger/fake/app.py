@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import analytics, classic, listing
+from . import analytics, classic, listing, spend_limits
 from .params import ApiError, QueryParams
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ def create_app(fake: FakeOrganization) -> Starlette:
         f"{_PREFIX}/api_keys": lambda f, p, b: listing.list_api_keys(f, p),
         f"{_PREFIX}/users": lambda f, p, b: listing.list_users(f, p),
         f"{_PREFIX}/rbac_groups": lambda f, p, b: listing.list_rbac_groups(f, p),
+        f"{_PREFIX}/spend_limits": spend_limits.list_spend_limits,
         f"{_PREFIX}/analytics/usage": analytics_page("usage"),
         f"{_PREFIX}/analytics/cost": analytics_page("cost"),
         f"{_PREFIX}/usage_report/messages": classic.build_usage_report,
@@ -121,7 +122,10 @@ def create_app(fake: FakeOrganization) -> Starlette:
         return Response(body, status_code=status, media_type="application/json", headers=all_headers)
 
     def error(exc: ApiError) -> Response:
-        envelope = {"type": "error", "error": {"type": exc.error_type, "message": exc.message}}
+        body: dict[str, Any] = {"type": exc.error_type, "message": exc.message}
+        if exc.details:
+            body["details"] = exc.details
+        envelope = {"type": "error", "error": body}
         return respond(exc.status, _dumps(envelope), exc.headers)
 
     async def endpoint(request: Request) -> Response:

@@ -39,6 +39,7 @@ from .actors import Holders, product_of
 from .anomalies import Injection, inject
 from .directory import FakeKey, FakeWorkspace, build_directory, key_combos
 from .faults import FaultPlan
+from .spend_limits import build_spend_limits
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -122,6 +123,8 @@ class FakeOrganization:
         assert built.holders is not None
         self.holders: Holders = built.holders
         self._combos = self._build_combos(built.keys)
+        # Anthropic's own caps (fake.spend_limits); set its `mode` to make the endpoint refuse.
+        self.spend_limits = build_spend_limits(min(w.created_at for w in built.workspaces), built.workspaces)
         self._app: Starlette | None = None
 
     # -- clock ---------------------------------------------------------------------------------

@@ -24,12 +24,20 @@ __all__ = [
 class ApiError(Exception):
     """An error response: status, error type and message, rendered in the API's error envelope."""
 
-    def __init__(self, status: int, error_type: str, message: str, headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        details: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.error_type = error_type
         self.message = message
         self.headers = dict(headers or {})
+        self.details = dict(details) if details else None  # `error.details`, e.g. its error_code
 
 
 def invalid(message: str) -> ApiError:

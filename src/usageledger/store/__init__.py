@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from usageledger.store import alerts, budgets  # noqa: F401  (their tables join the metadata)
 from usageledger.store.actors import upsert_actors
 from usageledger.store.connections import (
     ConnectionRow,

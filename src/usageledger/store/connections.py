@@ -27,6 +27,7 @@ from usageledger.store.runs import (
     start_sync_run,
     update_sync_run,
 )
+from usageledger.store.spend_limits import anthropic_spend_limits
 from usageledger.store.tables import (
     actor_cost_rows,
     actor_usage_rows,
@@ -275,6 +276,7 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
         cost_adjustments,  # synced data too: the revisions of closed days
         *DIRECTORY_TABLES,
         anthropic_actors,
+        anthropic_spend_limits,
     ):
         removed += conn.execute(delete(table).where(table.c.connection_id == connection_id)).rowcount
     delete_rollups(conn, connection_id)

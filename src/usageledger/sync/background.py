@@ -30,8 +30,12 @@ class BackgroundSyncs:
     store's per-connection lock keeps one sync per connection; a busy connection is skipped.
     """
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, after_sync: Callable[[Engine, int], object] | None = None
+    ) -> None:
+        """`after_sync(engine, connection_id)` runs after each successful sync (the alerts' evaluation)."""
         self._settings = settings
+        self._after_sync = after_sync
         self._engine = engine
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -105,6 +109,8 @@ class BackgroundSyncs:
     def _run(self, connection_id: int, trigger: str) -> None:
         try:
             run_sync(self._settings, self._engine, connection_id, trigger=trigger)
+            if self._after_sync is not None:
+                self._after_sync(self._engine, connection_id)
         except UsageLedgerError as exc:
             log.warning("sync of connection %s failed: %s", connection_id, exc.message)
         except Exception:

@@ -38,6 +38,7 @@ from .events import note_directory_skipped, record_error, record_event, record_r
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .prefetch import iter_prefetched
+from .spend_limits import read_spend_limits, store_spend_limits
 
 __all__ = ["SyncSummary", "run_sync"]
 
@@ -174,9 +175,11 @@ def _sync_windows(
         connection.source or "analytics", client, connection.organization_id, settings.page_limit
     )
     directory = fetch_directory(client)
+    spend_limits = read_spend_limits(client)  # Anthropic's own caps, shown beside the budgets
     with engine.begin() as conn:
         permit.claim(conn)
         store.upsert_directory(conn, connection_id, directory)
+        store_spend_limits(conn, connection, spend_limits)
         if directory.skipped:
             note_directory_skipped(conn, connection, directory.skipped)
         has_actors = isinstance(source, ActorSource)

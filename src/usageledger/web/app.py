@@ -11,12 +11,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
+from usageledger.alerting import after_sync_hook
 from usageledger.config import Settings
 from usageledger.store import create_engine_for, migrate, resume_pending_scrub
 from usageledger.sync import BackgroundSyncs
 from usageledger.web import (
     api,
     api_allocation,
+    api_budgets,
     api_destinations,
     api_exports,
     api_finance,
@@ -24,6 +26,7 @@ from usageledger.web import (
     api_users,
     pages_account,
     pages_allocation,
+    pages_budgets,
     pages_destinations,
     pages_finance,
     pages_identity,
@@ -67,7 +70,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.state.services = Services(settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine))
+    app.state.services = Services(
+        settings=settings, engine=engine, syncs=BackgroundSyncs(settings, engine, after_sync_hook(settings))
+    )
 
     app.add_middleware(
         SessionMiddleware,
@@ -103,4 +108,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(api_finance.router)
     app.include_router(pages_destinations.router)
     app.include_router(api_destinations.router)
+    app.include_router(pages_budgets.router)
+    app.include_router(api_budgets.router)
     return app

@@ -15,6 +15,7 @@ from usageledger.errors import UsageError
 from usageledger.reports.month_close import adjustments_booked
 from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.web.deps import PageUser, ServicesDep
+from usageledger.web.pages_budgets import budget_card
 from usageledger.web.templating import render
 from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview
 
@@ -46,6 +47,7 @@ def overview_page(
             context["adjustments"] = adjustments_booked(
                 conn, user.tenant_id, overview.period.start, overview.period.end, overview.organization
             )
+            context.update(budget_card(conn, user.tenant_id, overview.today))
     except UsageError as exc:
         with services.engine.connect() as conn:
             organizations = organization_options(conn, user.tenant_id)

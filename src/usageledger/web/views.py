@@ -79,6 +79,9 @@ EVENT_KINDS: tuple[str, ...] = (
     "destination_changed",
     "destination_deleted",
     "delivery_failed",
+    "budget_changed",
+    "alert",
+    "spend_limits_skipped",
 )
 _PROBLEM_KINDS = ("credential", "scope", "rate_limit", "upstream_error", "sync_failed", "mismatch")
 PAGE_SIZE = 50
