@@ -28,6 +28,7 @@ from usageledger.reports.budgets import (
 from usageledger.store.alerts import AlertRow, NewAlert, list_alerts, raise_alert, resolve_alerts
 from usageledger.store.connections import get_connection
 
+from .anomaly_alerts import read_anomaly_alerts
 from .sink import AlertSink, RecordingSink, configured_sink, deliver_all
 
 __all__ = [
@@ -155,13 +156,14 @@ def plan_limit_alerts(statuses: list[LimitStatus]) -> list[NewAlert]:
 
 
 def evaluate_after_sync(conn: Connection, tenant_id: int, as_of: dt.date) -> list[AlertRow]:
-    """Raise the tenant's new budget and spend-limit alerts and resolve the ones that no longer hold;
-    returns the new ones. The caller owns the transaction and hands them to a sink once it has committed.
+    """Raise the tenant's new budget, spend-limit and anomaly alerts and resolve the budget and limit ones
+    that no longer hold; returns the new ones. The caller owns the transaction and hands them to a sink once it has committed.
     """
     planned = plan_budget_alerts(read_budget_statuses(conn, tenant_id, as_of))
     planned += plan_limit_alerts(read_limit_statuses(conn, tenant_id, as_of))
-    raised = [row for new in planned if (row := raise_alert(conn, tenant_id, new)) is not None]
     live = {new.crossing_key for new in planned}
+    planned += read_anomaly_alerts(conn, tenant_id, as_of)  # raised once each; never resolved as stale
+    raised = [row for new in planned if (row := raise_alert(conn, tenant_id, new)) is not None]
     stale = [
         a.id
         for kind in EVALUATED_KINDS

@@ -39,6 +39,7 @@ def worker(
     recovery_cron: Annotated[str, typer.Option(hidden=True)] = "* * * * * */10",
 ) -> None:
     """Take sync jobs from the PostgreSQL job queue (run any number, on any number of machines)."""
+    from ..alerting import after_sync_hook
     from ..jobs import QUEUE_NAME, QueueOptions, build_queue, install_queue_schema, queue_conninfo
 
     actx = app_context(ctx)
@@ -62,7 +63,11 @@ def worker(
         queues=[QUEUE_NAME],
         name=name,
         concurrency=concurrency,
-        additional_context={"settings": actx.settings, "engine": engine},
+        additional_context={
+            "settings": actx.settings,
+            "engine": engine,
+            "after_sync": after_sync_hook(actx.settings),
+        },
         update_heartbeat_interval=options.heartbeat_seconds,
         stalled_worker_timeout=options.stalled_after_seconds,
         delete_jobs="successful",  # the queue table holds what waits, runs or failed, not the history

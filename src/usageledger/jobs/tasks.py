@@ -54,6 +54,11 @@ def register_tasks(app: procrastinate.App, options: QueueOptions) -> None:
             decision = strategy.get_retry_decision(exception=exc, job=context.job)
             _note_job_failure(engine, connection_id, exc, decision, context.job.attempts, options)
             raise
+        # Budgets' and anomalies' alerts, as after an in-process sync; handed in by `usageledger worker`
+        # (alerting sits above the queue in the layers). It never raises.
+        after_sync = context.additional_context.get("after_sync")
+        if after_sync is not None:
+            after_sync(engine, connection_id)
 
     @app.periodic(cron=options.recovery_cron, periodic_id="stalled")
     @app.task(name=RECOVERY_TASK, queue=QUEUE_NAME, pass_context=True)

@@ -48,6 +48,7 @@ __all__ = [
     "delete_destination",
     "get_destination",
     "insert_destination",
+    "last_delivery_per_destination",
     "list_deliveries",
     "list_destinations",
     "load_destination_secret",
@@ -325,6 +326,26 @@ def list_deliveries(
         )
         for r in conn.execute(query)
     ]
+
+
+def last_delivery_per_destination(
+    conn: Connection, tenant_id: int, alert_ids: list[int]
+) -> dict[int, list[DeliveryRow]]:
+    """Per alert, the last attempt to each destination (what the Alerts page shows); one query."""
+    if not alert_ids:
+        return {}
+    t = notification_deliveries
+    query = select(t).where(t.c.tenant_id == tenant_id, t.c.alert_id.in_(alert_ids)).order_by(t.c.id.desc())
+    last: dict[int, dict[str, DeliveryRow]] = {}
+    for r in conn.execute(query):
+        per_alert = last.setdefault(r.alert_id, {})
+        if r.destination_name not in per_alert:  # newest first: the first seen is the last attempt
+            per_alert[r.destination_name] = DeliveryRow(
+                id=r.id, alert_id=r.alert_id, destination_id=r.destination_id,
+                destination_name=r.destination_name, destination_kind=r.destination_kind, attempt=r.attempt,
+                status=r.status, response_code=r.response_code, error=r.error, at=r.at,
+            )  # fmt: skip
+    return {alert_id: list(rows.values()) for alert_id, rows in last.items()}
 
 
 def rotate_destination_secrets(conn: Connection, vault: Vault) -> int:

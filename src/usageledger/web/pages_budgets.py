@@ -20,6 +20,7 @@ from usageledger.reports.budgets import read_budget_statuses, read_budgets, read
 from usageledger.store.accounts import UserRow
 from usageledger.store.alerts import ALERT_STATES, count_open_alerts, list_alerts
 from usageledger.store.budgets import BUDGET_SUBJECTS, create_budget, delete_budget, update_budget
+from usageledger.store.destinations import last_delivery_per_destination
 from usageledger.web.deps import AdminUser, CsrfForm, PageUser, ServicesDep
 from usageledger.web.params import PathId
 from usageledger.web.templating import flash, render
@@ -112,6 +113,7 @@ def alerts_page(request: Request, services: ServicesDep, user: PageUser, state: 
     chosen = state if state in ALERT_STATES else None
     with services.engine.connect() as conn:
         found = list_alerts(conn, user.tenant_id, state=chosen)
+        deliveries = last_delivery_per_destination(conn, user.tenant_id, [a.id for a in found])
     error = f"Show open or resolved alerts; “{state[:40]}” is neither." if state and chosen is None else None
     return render(request, "alerts.html", 400 if error else 200, title="Alerts", alerts=found, state=chosen or "",
-                  error=error)  # fmt: skip
+                  deliveries=deliveries, error=error)  # fmt: skip
