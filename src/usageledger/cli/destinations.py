@@ -226,7 +226,7 @@ def delete_command(
 ) -> None:
     """Delete a destination and erase its secret; its delivery log is kept."""
     from ..notify import remove_destination
-    from ..store import checkpoint
+    from ..store import scrub_soon
     from ..store.destinations import get_destination
 
     actx = app_context(ctx)
@@ -237,5 +237,7 @@ def delete_command(
         typer.confirm(f"Delete destination “{row.name}” and erase its secret?", abort=True)
     with actx.engine.begin() as conn:
         gone = remove_destination(conn, destination, tenant_id=tenant_id, by=_BY)
-    checkpoint(actx.engine)  # fold the WAL back so the overwritten secret's old page leaves the disk
+    erased = scrub_soon(actx.settings, actx.engine)  # the secret's old bytes leave the database files
     console.print(f"Deleted destination {gone.id} “{gone.name}”; its secret is erased.", highlight=False)
+    if not erased:
+        console.print("A long database reader still holds its old bytes; the next command removes them.")

@@ -42,7 +42,12 @@ from usageledger.store.locks import (
 )
 from usageledger.store.runs import fail_interrupted_runs
 from usageledger.store.schedule_state import HALTING_EVENT_KINDS, ScheduleState, list_schedule_states
-from usageledger.store.scrub import pending_scrub_marker, resume_pending_scrub, scrub_deleted_secrets
+from usageledger.store.scrub import (
+    pending_scrub_marker,
+    resume_pending_scrub,
+    scrub_deleted_secrets,
+    scrub_soon,
+)
 from usageledger.store.upsert import RepeatedRowError, WindowResult, WindowWriter, cents_to_microcents
 from usageledger.store.vault import Vault, key_hint, rotate_credentials
 
@@ -88,6 +93,7 @@ __all__ = [
     "resume_pending_scrub",
     "rotate_credentials",
     "scrub_deleted_secrets",
+    "scrub_soon",
     "set_cursor",
     "start_sync_run",
     "store_credential",

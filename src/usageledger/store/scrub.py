@@ -29,13 +29,22 @@ from usageledger.config import Settings
 from usageledger.errors import ScrubPendingError
 from usageledger.store.engine import checkpoint
 
-__all__ = ["pending_scrub_marker", "resume_pending_scrub", "scrub_deleted_secrets"]
+__all__ = [
+    "SECRET_TABLES",
+    "pending_scrub_marker",
+    "resume_pending_scrub",
+    "scrub_deleted_secrets",
+    "scrub_soon",
+]
 
 log = logging.getLogger(__name__)
 
 SCRUB_WITHIN_SECONDS = 5.0  # how long a disconnect keeps trying before it reports the scrub pending
 _ATTEMPT_WAIT_MS = 250  # how long one attempt waits for a reader (SQLite) or the table lock (PostgreSQL)
 _MARKER_NAME = "secret-scrub-pending"
+# The tables whose deleted rows held a sealed secret: admin keys, and notification destinations' SMTP
+# passwords, Slack URLs and webhook signing secrets. (SCIM tokens are stored as hashes: nothing to scrub.)
+SECRET_TABLES: tuple[str, ...] = ("credentials", "notification_destinations")
 
 # A transaction id taken after the deletion committed: every older id is the deletion's or before it.
 _FRESH_XID = text("SELECT xid(pg_current_xact_id())::text")
@@ -62,7 +71,8 @@ def _try_postgresql(engine: Engine, fresh_xid: str) -> bool:
             return False
         conn.exec_driver_sql(f"SET lock_timeout = '{_ATTEMPT_WAIT_MS}ms'")
         try:
-            conn.exec_driver_sql("VACUUM FULL credentials")
+            for table in SECRET_TABLES:
+                conn.exec_driver_sql(f"VACUUM FULL {table}")
         except OperationalError:  # lock_timeout: a transaction holds the table; try again later
             return False
         finally:
@@ -111,6 +121,16 @@ def scrub_deleted_secrets(
         "automatically when the next command, sync or disconnect starts; to do it now, close long-running "
         "database sessions (SQL consoles, backups) and run `usageledger status`."
     )
+
+
+def scrub_soon(settings: Settings, engine: Engine, *, within: float = 2.0) -> bool:
+    """Like `scrub_deleted_secrets`, for a deletion that has nothing else to report: True when the bytes are
+    gone now; False when a reader holds them, and then the marker makes the next start finish the job."""
+    try:
+        scrub_deleted_secrets(settings, engine, within=within)
+    except ScrubPendingError:
+        return False
+    return True
 
 
 def resume_pending_scrub(settings: Settings, engine: Engine, *, within: float = 0.5) -> bool:

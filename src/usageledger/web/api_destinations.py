@@ -205,9 +205,9 @@ def change(
 @router.delete("/{destination_id}", status_code=204, summary="Delete a destination")
 def delete(destination_id: PathId, user: ApiAdmin, services: ServicesDep) -> Response:
     """The sealed secret is overwritten and deleted; the delivery log is kept."""
-    from usageledger.store import checkpoint
+    from usageledger.store import scrub_soon
 
     with services.engine.begin() as conn:
         remove_destination(conn, destination_id, tenant_id=user.tenant_id, by=user.email)
-    checkpoint(services.engine)
+    scrub_soon(services.settings, services.engine)  # its bytes leave the files now, or at the next start
     return Response(status_code=204)

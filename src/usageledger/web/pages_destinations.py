@@ -24,7 +24,7 @@ from usageledger.notify import (
     test_notice,
 )
 from usageledger.notify.dispatch import DeliveryOptions
-from usageledger.store import Vault, checkpoint
+from usageledger.store import Vault, scrub_soon
 from usageledger.store.accounts import UserRow
 from usageledger.store.destinations import get_destination, list_deliveries, list_destinations
 from usageledger.web.api_destinations import TEST_SEND_RETRY
@@ -147,6 +147,12 @@ def delete(
 ) -> Response:
     with services.engine.begin() as conn:
         gone = remove_destination(conn, destination_id, tenant_id=user.tenant_id, by=user.email)
-    checkpoint(services.engine)
-    flash(request, f"Destination “{gone.name}” deleted; its secret is erased.")
+    if scrub_soon(services.settings, services.engine):
+        flash(request, f"Destination “{gone.name}” deleted; its secret is erased.")
+    else:
+        flash(
+            request,
+            f"Destination “{gone.name}” deleted; a long database reader holds its erased secret's "
+            "old bytes, which usageledger removes when the reader ends (at the next start at the latest).",
+        )
     return RedirectResponse(PAGE, status_code=303)
