@@ -127,6 +127,16 @@ def create_app(fake: FakeOrganization) -> Starlette:
     async def endpoint(request: Request) -> Response:
         path = request.url.path.rstrip("/") or "/"
         fake.calls[path] += 1
+        if not fake.faults.enter():  # above the in-flight cap: turned away before any work
+            return error(_busy_error(fake.faults.busy_retry_after))
+        try:
+            if fake.faults.latency:
+                await asyncio.sleep(fake.faults.latency)
+            return await answer(request, path)
+        finally:
+            fake.faults.leave()
+
+    async def answer(request: Request, path: str) -> Response:
         fault = fake.faults.take(path)
         if fault is not None and fault.kind in _ERROR_FAULTS:
             return error(_fault_error(fault))
@@ -170,15 +180,23 @@ def _member_list(path: str) -> Handler | None:
     return None
 
 
+def _retry_after_headers(seconds: float) -> dict[str, str]:
+    return {
+        "retry-after": str(max(1, math.ceil(seconds))),
+        "retry-after-ms": str(max(0, round(seconds * 1000))),
+    }
+
+
 def _fault_error(fault: Fault) -> ApiError:
     status, error_type, message = _ERROR_FAULTS[fault.kind]
-    headers = {}
-    if fault.kind == "rate_limit":
-        headers = {
-            "retry-after": str(max(1, math.ceil(fault.retry_after))),
-            "retry-after-ms": str(max(0, round(fault.retry_after * 1000))),
-        }
+    headers = _retry_after_headers(fault.retry_after) if fault.kind == "rate_limit" else {}
     return ApiError(status, error_type, message, headers)
+
+
+def _busy_error(retry_after: float) -> ApiError:
+    status, error_type, _ = _ERROR_FAULTS["rate_limit"]
+    message = "Rate limited: too many requests in flight for this organization; retry after the delay."
+    return ApiError(status, error_type, message, _retry_after_headers(retry_after))
 
 
 def _bend_payload(fault: Fault, path: str, payload: dict[str, Any], params: QueryParams) -> dict[str, Any]:

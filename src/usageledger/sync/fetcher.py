@@ -1,0 +1,194 @@
+"""Fetch several windows at once; hand them to the writer one whole window at a time, oldest first.
+
+A window is fetched by independent chains that run side by side: usage, cost, the actor grain's usage
+and cost, and the two ungrouped totals. The pages of one chain follow its cursor, one after another, so
+parallelism costs no call: every page is requested exactly once, as in a sequential sync. Up to
+`windows_ahead` windows are fetched at once; how many requests are really in flight is the client's
+adaptive limit (`anthropic.limiter`), shared by every chain. The threads here only keep work ready for it.
+
+The writer takes the windows in plan order and commits each one alone, so the connection's cursor only
+ever covers a contiguous prefix of committed windows: a sync killed at any point resumes without a gap.
+Memory is bounded by the windows in flight: at most `windows_ahead` windows' pages (raw bodies, decoded
+by the writer) wait. A chain's failure reaches the writer when it gets to that window, after the earlier
+windows committed; chains of later windows stop at their next page.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ..anthropic import ActorPage, ActorSource, CostPage, Source, Totals, UsagePage
+from ..models import CostRecord, UsageRecord, Window
+
+__all__ = ["Fetched", "WindowFetcher", "plan_chains", "windows_ahead"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One page (or one ungrouped total) of a window, handed from a fetching thread to the writer."""
+
+    window: Window
+    usage: UsagePage | None = None
+    cost: CostPage | None = None
+    actor_usage: ActorPage[UsageRecord] | None = None
+    actor_cost: ActorPage[CostRecord] | None = None
+    usage_totals: Totals | None = None
+    cost_totals: Totals | None = None
+
+
+Chain = Callable[[], Iterable[Fetched]]
+
+
+def windows_ahead(max_in_flight: int) -> int:
+    """Windows fetched at once for a limit of `max_in_flight` requests: a window soon has only its two or
+    so long chains left (daily and actor usage), so half as many windows as requests keep the limit
+    busy; never fewer than two, so the next window is on its way while one commits."""
+    return max(2, max_in_flight // 2)
+
+
+def plan_chains(source: Source, window: Window) -> list[Chain]:
+    """The independent sequences of calls that fetch one window (both grains), longest first."""
+
+    def usage() -> Iterator[Fetched]:
+        return (Fetched(window, usage=page) for page in source.iter_usage(window))
+
+    def cost() -> Iterator[Fetched]:
+        return (Fetched(window, cost=page) for page in source.iter_cost(window))
+
+    def usage_totals() -> list[Fetched]:
+        return [Fetched(window, usage_totals=source.fetch_usage_totals(window))]
+
+    def cost_totals() -> list[Fetched]:
+        return [Fetched(window, cost_totals=source.fetch_cost_totals(window))]
+
+    chains: list[Chain] = [usage, cost]
+    if isinstance(source, ActorSource):  # the second grain, same window, same page size
+        actor_source = source
+
+        def actor_usage() -> Iterator[Fetched]:
+            return (Fetched(window, actor_usage=page) for page in actor_source.iter_actor_usage(window))
+
+        def actor_cost() -> Iterator[Fetched]:
+            return (Fetched(window, actor_cost=page) for page in actor_source.iter_actor_cost(window))
+
+        chains += [actor_usage, actor_cost]
+    return [*chains, usage_totals, cost_totals]
+
+
+class _ChainDone:
+    __slots__ = ()
+
+
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = _ChainDone()
+
+
+class _Inbox:
+    """The pages of one window as they arrive, from every chain, and how many chains still run."""
+
+    def __init__(self, chains: int) -> None:
+        self.queue: queue.SimpleQueue[Fetched | _ChainDone | _Failure] = queue.SimpleQueue()
+        self.running = chains
+
+
+class WindowFetcher:
+    """Fetches `windows` (at most `windows_ahead` at once) and yields them oldest first, page by page.
+
+    Use as a context manager: leaving it stops every chain at its next page and waits briefly for them.
+    """
+
+    def __init__(
+        self,
+        windows: list[Window],
+        chains_of: Callable[[Window], list[Chain]],
+        *,
+        windows_ahead: int,
+        join_timeout: float = 5.0,
+    ) -> None:
+        if windows_ahead < 1:
+            raise ValueError("windows_ahead must be at least 1")
+        self._windows = windows
+        self._chains_of = chains_of
+        self._ahead = windows_ahead
+        self._join_timeout = join_timeout
+        self._inboxes: dict[int, _Inbox] = {}
+        self._threads: list[threading.Thread] = []
+        self._admitted = 0
+        self._stop = threading.Event()
+        self._failed_at: int | None = None  # the earliest window a chain failed in
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> WindowFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every chain at its next page; wait for them, `join_timeout` seconds in all."""
+        self._stop.set()
+        deadline = time.monotonic() + self._join_timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __iter__(self) -> Iterator[tuple[Window, Iterator[Fetched]]]:
+        """Each window with an iterator of its pages (in arrival order); take them in turn."""
+        for index, window in enumerate(self._windows):
+            self._admit_up_to(index + self._ahead)
+            inbox = self._inboxes.pop(index)
+            yield window, self._drain(inbox)
+
+    def _admit_up_to(self, end: int) -> None:
+        while self._admitted < min(end, len(self._windows)):
+            index = self._admitted
+            self._admitted += 1
+            chains = self._chains_of(self._windows[index])
+            inbox = self._inboxes[index] = _Inbox(len(chains))
+            for number, chain in enumerate(chains):
+                thread = threading.Thread(
+                    target=self._run_chain,
+                    args=(index, chain, inbox),
+                    name=f"usageledger-fetch-{index}-{number}",
+                    daemon=True,  # a chain blocked in a call must not keep a killed sync's process alive
+                )
+                self._threads.append(thread)
+                thread.start()
+
+    def _stopped(self, index: int) -> bool:
+        failed_at = self._failed_at
+        return self._stop.is_set() or (failed_at is not None and index > failed_at)
+
+    def _run_chain(self, index: int, chain: Chain, inbox: _Inbox) -> None:
+        try:
+            for item in chain():
+                inbox.queue.put(item)
+                if self._stopped(index):
+                    return
+        except BaseException as error:  # handed to the writer, which raises it at this window
+            with self._lock:
+                if self._failed_at is None or index < self._failed_at:
+                    self._failed_at = index
+            inbox.queue.put(_Failure(error))
+            return
+        inbox.queue.put(_DONE)
+
+    @staticmethod
+    def _drain(inbox: _Inbox) -> Iterator[Fetched]:
+        while inbox.running:
+            item = inbox.queue.get()
+            if isinstance(item, _ChainDone):
+                inbox.running -= 1
+            elif isinstance(item, _Failure):
+                raise item.error
+            else:
+                yield item
