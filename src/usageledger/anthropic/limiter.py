@@ -10,16 +10,23 @@ slot from the moment it is sent until its answer's headers arrive, so retries wa
   ceiling. After `probe_after` seconds without a 429 the ceiling returns to the maximum, so a limit
   that the API raised again is found again, at the price of one 429 per probe.
 
+Waiting requests get a slot in order of their thread's `priority` (lower first; a sync gives the
+oldest window's calls the lowest, so the window its writer waits for is never starved by windows
+fetched ahead), then in order of arrival.
+
 A sync therefore settles just under an organization's real concurrency limit instead of hammering it,
 and asks for nothing more than it did before: a request turned away is retried, not dropped.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 __all__ = ["DEFAULT_BACKOFF_SECONDS", "AdaptiveLimit"]
 
@@ -49,6 +56,9 @@ class AdaptiveLimit:
         self._resume_at = -math.inf  # no new request before this moment (a 429's retry-after)
         self._last_refusal = -math.inf
         self._changed = threading.Condition()
+        self._waiting: list[tuple[int, int]] = []  # (priority, arrival) of the requests waiting, a heap
+        self._arrivals = itertools.count()
+        self._local = threading.local()
         self.peak_in_flight = 0
         self.lowered = 0  # how many times a 429 lowered the limit
         self.lowest = maximum
@@ -62,17 +72,34 @@ class AdaptiveLimit:
     def in_flight(self) -> int:
         return self._in_flight
 
+    @contextmanager
+    def priority(self, rank: int) -> Iterator[None]:
+        """Within the block, this thread's requests wait behind those of lower `rank` only."""
+        before = getattr(self._local, "rank", 0)
+        self._local.rank = rank
+        try:
+            yield
+        finally:
+            self._local.rank = before
+
     def acquire(self) -> None:
-        """Wait for a free slot (and for the end of a 429 pause), then take it."""
+        """Wait for a free slot, the end of a 429 pause and every waiter of lower priority; take the slot."""
+        me = (getattr(self._local, "rank", 0), next(self._arrivals))
         with self._changed:
-            while True:
-                pause = self._resume_at - self._clock()
-                if pause > 0:
-                    self._changed.wait(pause)
-                elif self._in_flight >= int(self._limit):
-                    self._changed.wait()
-                else:
-                    break
+            heapq.heappush(self._waiting, me)
+            try:
+                while True:
+                    pause = self._resume_at - self._clock()
+                    if pause > 0:
+                        self._changed.wait(pause)
+                    elif self._in_flight >= int(self._limit) or self._waiting[0] != me:
+                        self._changed.wait()
+                    else:
+                        break
+            finally:
+                self._waiting.remove(me)
+                heapq.heapify(self._waiting)
+                self._changed.notify_all()  # the next in line may go now
             self._in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
 

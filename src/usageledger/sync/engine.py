@@ -187,7 +187,8 @@ def _sync_windows(
         progress(0, days_total)
     cursor = connection.cursor_date  # ours alone while we hold the connection's sync lock
     chains = functools.partial(plan_chains, source)
-    with WindowFetcher(windows, chains, windows_ahead=windows_ahead(settings.max_in_flight)) as fetcher:
+    ahead = windows_ahead(settings.max_in_flight)
+    with WindowFetcher(windows, chains, windows_ahead=ahead, priority=client.limit.priority) as fetcher:
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.

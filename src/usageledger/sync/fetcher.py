@@ -19,6 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from ..anthropic import ActorPage, ActorSource, CostPage, Source, Totals, UsagePage
@@ -113,14 +114,18 @@ class WindowFetcher:
         chains_of: Callable[[Window], list[Chain]],
         *,
         windows_ahead: int,
+        priority: Callable[[int], AbstractContextManager[None]] | None = None,
         join_timeout: float = 5.0,
     ) -> None:
+        """`priority(index)` is entered by the threads of window `index` (the client's limit: the oldest
+        window's calls go first, because the writer waits for it)."""
         if windows_ahead < 1:
             raise ValueError("windows_ahead must be at least 1")
         self._windows = windows
         self._chains_of = chains_of
         self._ahead = windows_ahead
         self._join_timeout = join_timeout
+        self._priority = priority or (lambda index: nullcontext())
         self._inboxes: dict[int, _Inbox] = {}
         self._threads: list[threading.Thread] = []
         self._admitted = 0
@@ -170,10 +175,11 @@ class WindowFetcher:
 
     def _run_chain(self, index: int, chain: Chain, inbox: _Inbox) -> None:
         try:
-            for item in chain():
-                inbox.queue.put(item)
-                if self._stopped(index):
-                    return
+            with self._priority(index):
+                for item in chain():
+                    inbox.queue.put(item)
+                    if self._stopped(index):
+                        return
         except BaseException as error:  # handed to the writer, which raises it at this window
             with self._lock:
                 if self._failed_at is None or index < self._failed_at:
