@@ -131,7 +131,8 @@ def main() -> None:
         (finished_details,) = db.execute(
             "select details from events where kind = 'sync_finished' order by id desc limit 1"
         ).fetchone()
-        pages = json.loads(finished_details)["pages"]
+        finished = json.loads(finished_details)
+        pages = finished["pages"]
         api_calls, days, sync_started, sync_finished = db.execute(
             "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1"
         ).fetchone()
@@ -180,6 +181,14 @@ def main() -> None:
     print(
         f"peak requests in flight at the fake: {peak_in_flight}; turned away above the cap (429): {turned_away}"
     )
+    if "waited_for_api_seconds" in finished:
+        waited = finished["waited_for_api_seconds"]
+        in_flight = finished["in_flight"]
+        print(
+            f"the writing thread waited for the API {waited:.1f} s and wrote {sync_seconds - waited:.1f} s; "
+            f"limit {in_flight['max']}, lowered {in_flight['lowered']} time(s) by 429s, "
+            f"lowest {in_flight['lowest']}, peak in flight at the sync {in_flight['peak']}"
+        )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
 

@@ -279,6 +279,7 @@ def _sync_windows(
                 )
             if progress:
                 progress(days_done, days_total)
+    waited_for_api = fetcher.waited
 
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
@@ -326,6 +327,8 @@ def _sync_windows(
                     "lowered": client.limit.lowered,
                     "lowest": client.limit.lowest,
                 },
+                # The writer's idle time: the rest of the sync's seconds were spent writing.
+                "waited_for_api_seconds": round(waited_for_api, 3),
             },
         )
     return SyncSummary(

@@ -132,6 +132,7 @@ class WindowFetcher:
         self._stop = threading.Event()
         self._failed_at: int | None = None  # the earliest window a chain failed in
         self._lock = threading.Lock()
+        self.waited = 0.0  # seconds the writer spent waiting for pages: what the API, not the writer, cost
 
     def __enter__(self) -> WindowFetcher:
         return self
@@ -188,10 +189,11 @@ class WindowFetcher:
             return
         inbox.queue.put(_DONE)
 
-    @staticmethod
-    def _drain(inbox: _Inbox) -> Iterator[Fetched]:
+    def _drain(self, inbox: _Inbox) -> Iterator[Fetched]:
         while inbox.running:
+            started = time.perf_counter()
             item = inbox.queue.get()
+            self.waited += time.perf_counter() - started
             if isinstance(item, _ChainDone):
                 inbox.running -= 1
             elif isinstance(item, _Failure):
