@@ -93,7 +93,10 @@ def _authorize(fake: FakeOrganization, request: Request, path: str) -> None:
 
 def create_app(fake: FakeOrganization) -> Starlette:
     """An ASGI app serving `fake` on every Admin API endpoint usageledger uses."""
-    cache = analytics.ResultCache()
+    # Room for the queries of a client that fetches several windows side by side (each window: usage,
+    # cost, the actor grain's two and the totals; both grains' days): with the default's 6 results, pages
+    # of interleaved queries evicted each other and every page rebuilt its whole window.
+    cache = analytics.ResultCache(size=32, days=512)
     request_ids = itertools.count(1)
     run_tag = secrets.token_hex(4)
 

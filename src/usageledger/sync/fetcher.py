@@ -45,10 +45,12 @@ Chain = Callable[[], Iterable[Fetched]]
 
 
 def windows_ahead(max_in_flight: int) -> int:
-    """Windows fetched at once for a limit of `max_in_flight` requests: a window soon has only its two or
-    so long chains left (daily and actor usage), so half as many windows as requests keep the limit
-    busy; never fewer than two, so the next window is on its way while one commits."""
-    return max(2, max_in_flight // 2)
+    """Windows fetched at once for a limit of `max_in_flight` requests. A window has four long chains of
+    about the same length (usage and cost of each grain), so a quarter as many windows as requests keep
+    the limit busy; never fewer than two, so the next window is on its way while one commits. Each window
+    in flight holds its pages until the writer takes them, so more windows would cost memory and gain
+    nothing."""
+    return max(2, -(-max_in_flight // 4))
 
 
 def plan_chains(source: Source, window: Window) -> list[Chain]:
