@@ -34,7 +34,7 @@ from ..models import Window
 from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_skipped
 from .credentials import open_admin_key
 from .events import note_directory_skipped, record_error, record_event, record_rate_limits
-from .fetcher import WindowFetcher, plan_chains, windows_ahead
+from .fetcher import WindowFetcher, pages_ahead, plan_chains, windows_ahead
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 
@@ -187,8 +187,14 @@ def _sync_windows(
         progress(0, days_total)
     cursor = connection.cursor_date  # ours alone while we hold the connection's sync lock
     chains = functools.partial(plan_chains, source)
-    ahead = windows_ahead(settings.max_in_flight)
-    with WindowFetcher(windows, chains, windows_ahead=ahead, priority=client.limit.priority) as fetcher:
+    fetcher = WindowFetcher(
+        windows,
+        chains,
+        windows_ahead=windows_ahead(settings.max_in_flight),
+        pages_ahead=pages_ahead(settings.max_in_flight),
+        priority=client.limit.priority,
+    )
+    with fetcher:
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.

@@ -8,8 +8,8 @@ adaptive limit (`anthropic.limiter`), shared by every chain. The threads here on
 
 The writer takes the windows in plan order and commits each one alone, so the connection's cursor only
 ever covers a contiguous prefix of committed windows: a sync killed at any point resumes without a gap.
-Memory is bounded by the windows in flight: at most `windows_ahead` windows' pages (raw bodies, decoded
-by the writer) wait. A chain's failure reaches the writer when it gets to that window, after the earlier
+Memory is bounded by the windows in flight: at most `windows_ahead` × `pages_ahead` pages (raw bodies,
+decoded by the writer) wait, plus the requests in flight. A chain's failure reaches the writer when it gets to that window, after the earlier
 windows committed; chains of later windows stop at their next page.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ..anthropic import ActorPage, ActorSource, CostPage, Source, Totals, UsagePage
 from ..models import CostRecord, UsageRecord, Window
 
-__all__ = ["Fetched", "WindowFetcher", "plan_chains", "windows_ahead"]
+__all__ = ["Fetched", "WindowFetcher", "pages_ahead", "plan_chains", "windows_ahead"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,13 @@ def windows_ahead(max_in_flight: int) -> int:
     in flight holds its pages until the writer takes them, so more windows would cost memory and gain
     nothing."""
     return max(2, -(-max_in_flight // 4))
+
+
+def pages_ahead(max_in_flight: int) -> int:
+    """Pages a window may hold for the writer: the answers of two rounds of requests. When the writer is
+    the slower side (it is, against a fast API) deeper buffers only cost memory; when the API is, the
+    writer finds each page waiting."""
+    return 2 * max_in_flight
 
 
 def plan_chains(source: Source, window: Window) -> list[Chain]:
@@ -97,10 +104,11 @@ _DONE = _ChainDone()
 
 
 class _Inbox:
-    """The pages of one window as they arrive, from every chain, and how many chains still run."""
+    """The pages of one window as they arrive, from every chain (at most `depth` waiting: a chain that
+    finds it full waits for the writer), and how many chains still run."""
 
-    def __init__(self, chains: int) -> None:
-        self.queue: queue.SimpleQueue[Fetched | _ChainDone | _Failure] = queue.SimpleQueue()
+    def __init__(self, chains: int, depth: int) -> None:
+        self.queue: queue.Queue[Fetched | _ChainDone | _Failure] = queue.Queue(maxsize=depth)
         self.running = chains
 
 
@@ -116,13 +124,16 @@ class WindowFetcher:
         chains_of: Callable[[Window], list[Chain]],
         *,
         windows_ahead: int,
+        pages_ahead: int,
         priority: Callable[[int], AbstractContextManager[None]] | None = None,
         join_timeout: float = 5.0,
     ) -> None:
-        """`priority(index)` is entered by the threads of window `index` (the client's limit: the oldest
-        window's calls go first, because the writer waits for it)."""
-        if windows_ahead < 1:
-            raise ValueError("windows_ahead must be at least 1")
+        """At most `windows_ahead` windows are fetched at once, each at most `pages_ahead` pages ahead of
+        the writer. `priority(index)` is entered by the threads of window `index` (the client's limit:
+        the oldest window's calls go first, because the writer waits for it)."""
+        if windows_ahead < 1 or pages_ahead < 1:
+            raise ValueError("windows_ahead and pages_ahead must be at least 1")
+        self._depth = pages_ahead
         self._windows = windows
         self._chains_of = chains_of
         self._ahead = windows_ahead
@@ -161,7 +172,7 @@ class WindowFetcher:
             index = self._admitted
             self._admitted += 1
             chains = self._chains_of(self._windows[index])
-            inbox = self._inboxes[index] = _Inbox(len(chains))
+            inbox = self._inboxes[index] = _Inbox(len(chains), self._depth)
             for number, chain in enumerate(chains):
                 thread = threading.Thread(
                     target=self._run_chain,
@@ -176,20 +187,29 @@ class WindowFetcher:
         failed_at = self._failed_at
         return self._stop.is_set() or (failed_at is not None and index > failed_at)
 
+    def _put(self, index: int, inbox: _Inbox, item: Fetched | _ChainDone | _Failure) -> bool:
+        """Hand `item` to the writer, waiting while the window's inbox is full; False once stopped."""
+        while not self._stopped(index):
+            try:
+                inbox.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def _run_chain(self, index: int, chain: Chain, inbox: _Inbox) -> None:
         try:
             with self._priority(index):
                 for item in chain():
-                    inbox.queue.put(item)
-                    if self._stopped(index):
+                    if not self._put(index, inbox, item):
                         return
         except BaseException as error:  # handed to the writer, which raises it at this window
             with self._lock:
                 if self._failed_at is None or index < self._failed_at:
                     self._failed_at = index
-            inbox.queue.put(_Failure(error))
+            self._put(index, inbox, _Failure(error))
             return
-        inbox.queue.put(_DONE)
+        self._put(index, inbox, _DONE)
 
     def _drain(self, inbox: _Inbox) -> Iterator[Fetched]:
         while inbox.running:
