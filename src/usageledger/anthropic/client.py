@@ -57,11 +57,15 @@ class _Observer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _holding: threading.local = field(default_factory=threading.local)  # this thread's attempt has a slot
 
-    def on_request(self, request: httpx2.Request) -> None:
+    def take_slot(self) -> None:
+        """Hold a slot for this thread's next attempt (taken before it is sent: see `_call`)."""
         if getattr(self._holding, "slot", False):
-            return  # the SDK retries an attempt that got no answer: it keeps the slot it held
+            return  # an attempt that got no answer, retried by the SDK, keeps the slot it held
         self.limit.acquire()
         self._holding.slot = True
+
+    def on_request(self, request: httpx2.Request) -> None:
+        self.take_slot()  # a retry after an answer (a 429, a 5xx) waits for a slot again
 
     def release_slot(self) -> None:
         """Give back this thread's slot, if its attempt still holds one (an attempt that got no answer)."""
@@ -203,9 +207,12 @@ class AdminApiClient:
         )
 
     def _call(self, send: Any, path: str) -> bytes:
-        if self._before_call is not None:
-            self._before_call()
+        # The slot first, then the check: a call that waited for a slot while the sync was stopped
+        # (a disconnect, a replaced key) is refused here instead of being sent with a stale permit.
+        self._observer.take_slot()
         try:
+            if self._before_call is not None:
+                self._before_call()
             response = send()
         except anthropic.APIStatusError as exc:
             raise _classify_status(exc, path) from None
