@@ -1,8 +1,16 @@
 """Benchmark (not a test): backfill a large organization from the fake API on loopback.
 
-Runs the fake and the sync as separate processes, as in production, so the figures belong to the sync
-alone: API calls against the minimum the API's limits allow, rows stored per second, wall time and the
-sync process's peak memory. Usage: python bench/bench_sync.py [--rows-per-day 2000] [--days 365]
+Runs the sync as its own process, as in production, against the fake served from this one, so the
+figures belong to the sync alone: API calls against the minimum the API's limits allow, rows stored per
+second, wall time and the sync process's peak memory.
+
+`--latency-ms 150 --cap 8` makes the fake answer like a distant API that serves at most 8 requests at
+once (429 with retry-after above it); the benchmark then sets the wall time against the sum of all
+calls' latencies (calls × latency: what a one-request-at-a-time sync would cost at least) and reports
+the peak of requests in flight the fake saw.
+
+Usage: python bench/bench_sync.py [--rows-per-day 2300] [--days 365] [--latency-ms 150 --cap 8]
+       [--max-in-flight 8]
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ import json
 import math
 import os
 import resource
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,29 +29,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization
+from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
 from usageledger.fake.catalog import ACTOR_AT
 from usageledger.models import CostRecord, UsageRecord
 from usageledger.sync import earliest_allowed_day, plan_windows
 
 SEED = 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"the fake API did not start on port {port}")
 
 
 def _pages(records: Iterable[UsageRecord | CostRecord]) -> int:
@@ -100,65 +90,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows-per-day", type=int, default=2300)  # ~2,000 active groups a day
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--latency-ms", type=int, default=0, help="the fake answers after this long")
+    parser.add_argument("--cap", type=int, default=None, help="the fake serves this many at once (429 above)")
+    parser.add_argument("--max-in-flight", type=int, default=None, help="USAGELEDGER_MAX_IN_FLIGHT")
     args = parser.parse_args()
 
-    port = _free_port()
     bin_dir = Path(sys.executable).parent
-    fake = subprocess.Popen(
-        [
-            str(bin_dir / "usageledger"),
-            "fake-anthropic",
-            "--port",
-            str(port),
-            "--seed",
-            str(SEED),
-            "--rows-per-day",
-            str(args.rows_per_day),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(port)
-        with tempfile.TemporaryDirectory() as home:
-            env = {
-                **os.environ,
-                "USAGELEDGER_HOME": home,
-                "USAGELEDGER_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
-                "USAGELEDGER_BACKFILL_DAYS": str(args.days),
-            }
-            env.pop("USAGELEDGER_DATABASE_URL", None)
-            started = time.perf_counter()
-            sync = subprocess.run(
-                [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"],
-                input=FAKE_ADMIN_KEY + "\n",
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            wall = time.perf_counter() - started
-            if sync.returncode != 0:
-                raise SystemExit(f"sync failed ({sync.returncode}): {sync.stderr.strip()}")
-            usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
-            peak_mb = usage_of_sync.ru_maxrss / 1024
-            cpu_seconds = usage_of_sync.ru_utime + usage_of_sync.ru_stime
-            db = sqlite3.connect(Path(home) / "usageledger.db")
-            usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
-            cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
-            actor_rows = db.execute(
-                "select (select count(*) from actor_usage_rows) + (select count(*) from actor_cost_rows)"
-            ).fetchone()[0]
-            (finished_details,) = db.execute(
-                "select details from events where kind = 'sync_finished' order by id desc limit 1"
-            ).fetchone()
-            pages = json.loads(finished_details)["pages"]
-            api_calls, days, sync_started, sync_finished = db.execute(
-                "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1"
-            ).fetchone()
-            db.close()
-    finally:
-        fake.terminate()
-        fake.wait()
+    fake = FakeOrganization(seed=SEED, rows_per_day=args.rows_per_day)
+    fake.faults.set_capacity(latency=args.latency_ms / 1000, max_in_flight=args.cap)
+    with serve_in_thread(fake) as running, tempfile.TemporaryDirectory() as home:
+        env = {
+            **os.environ,
+            "USAGELEDGER_HOME": home,
+            "USAGELEDGER_ANTHROPIC_BASE_URL": running.url,
+            "USAGELEDGER_BACKFILL_DAYS": str(args.days),
+        }
+        env.pop("USAGELEDGER_DATABASE_URL", None)
+        if args.max_in_flight is not None:
+            env["USAGELEDGER_MAX_IN_FLIGHT"] = str(args.max_in_flight)
+        started = time.perf_counter()
+        sync = subprocess.run(
+            [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"],
+            input=FAKE_ADMIN_KEY + "\n",
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+        if sync.returncode != 0:
+            raise SystemExit(f"sync failed ({sync.returncode}): {sync.stderr.strip()}")
+        usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mb = usage_of_sync.ru_maxrss / 1024
+        cpu_seconds = usage_of_sync.ru_utime + usage_of_sync.ru_stime
+        db = sqlite3.connect(Path(home) / "usageledger.db")
+        usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
+        cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
+        actor_rows = db.execute(
+            "select (select count(*) from actor_usage_rows) + (select count(*) from actor_cost_rows)"
+        ).fetchone()[0]
+        (finished_details,) = db.execute(
+            "select details from events where kind = 'sync_finished' order by id desc limit 1"
+        ).fetchone()
+        finished = json.loads(finished_details)
+        pages = finished["pages"]
+        api_calls, days, sync_started, sync_finished = db.execute(
+            "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1"
+        ).fetchone()
+        db.close()
+        served_calls = sum(fake.calls.values())  # the connect's key check and probe included
+        peak_in_flight, turned_away = fake.faults.peak_in_flight, fake.faults.turned_away
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = _directory_calls(args.rows_per_day)
@@ -187,6 +167,28 @@ def main() -> None:
         f"the sync alone (from its run record, without process start and key check): {sync_seconds:.1f} s, "
         f"{stored / sync_seconds:,.0f} rows/s"
     )
+    latency = args.latency_ms / 1000
+    if latency:
+        cap = f"at most {args.cap} at once" if args.cap else "no cap on requests in flight"
+        print(
+            f"fake API: {args.latency_ms} ms a call, {cap}; sync's USAGELEDGER_MAX_IN_FLIGHT: "
+            f"{args.max_in_flight if args.max_in_flight is not None else 'default'}"
+        )
+        print(
+            f"wall time / (calls × latency): {wall:.1f} s / ({served_calls:,} × {latency:.3f} s = "
+            f"{served_calls * latency:.1f} s) = {wall / (served_calls * latency):.3f}"
+        )
+    print(
+        f"peak requests in flight at the fake: {peak_in_flight}; turned away above the cap (429): {turned_away}"
+    )
+    if "waited_for_api_seconds" in finished:
+        waited = finished["waited_for_api_seconds"]
+        in_flight = finished["in_flight"]
+        print(
+            f"the writing thread waited for the API {waited:.1f} s and wrote {sync_seconds - waited:.1f} s; "
+            f"limit {in_flight['max']}, lowered {in_flight['lowered']} time(s) by 429s, "
+            f"lowest {in_flight['lowest']}, peak in flight at the sync {in_flight['peak']}"
+        )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
 

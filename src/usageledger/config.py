@@ -215,6 +215,9 @@ class Settings:
     max_retries: int = _setting("int", "Retries of a failed API call (429/5xx).", 4, ge=0, le=10)
     request_timeout: float = _setting("float", "Seconds before one API call times out.", 60.0, gt=0)
     page_limit: int = _setting("int", "Rows per analytics page.", 1000, ge=1, le=1000)
+    max_in_flight: int = _setting(
+        "int", "API requests one sync keeps in flight at most (a 429 lowers it for a while).", 4, ge=1, le=32
+    )
     sync_interval_hours: float = _setting(
         "float",
         "`serve` (or the scheduler) syncs every connection this often (0: only on demand).",

@@ -9,7 +9,7 @@ import anthropic
 import httpx
 import pytest
 
-from usageledger.fake import FakeOrganization
+from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization
 
 BETA = {"anthropic-beta": "analytics-usage-cost-2026-08-24"}
 USAGE = "/v1/organizations/analytics/usage"
@@ -127,3 +127,42 @@ def test_calls_count_every_request_per_path(http: httpx.Client, fake: FakeOrgani
     assert fake.calls == {"/v1/organizations/users": 2, "/v1/organizations/me": 1}
     fake.calls.reset()
     assert sum(fake.calls.values()) == 0
+
+
+def test_latency_delays_every_request(http: httpx.Client, fake: FakeOrganization) -> None:
+    """With a latency set, even a directory call answers only after it; clear() takes it away."""
+    fake.faults.set_capacity(latency=0.2)
+    started = time.monotonic()
+    assert http.get("/v1/organizations/me").status_code == 200
+    assert time.monotonic() - started >= 0.2
+    fake.faults.clear()
+    assert fake.faults.latency == 0.0 and fake.faults.max_in_flight is None
+
+
+def test_requests_above_the_in_flight_cap_get_429_with_retry_after(running, fake: FakeOrganization) -> None:
+    """Cap 2, five requests at once: two are answered, three turned away at once with retry-after."""
+    import concurrent.futures
+
+    fake.faults.set_capacity(latency=0.3, max_in_flight=2, retry_after=1.5)
+
+    def get(_: int) -> httpx.Response:
+        with httpx.Client(base_url=running.url, headers={"x-api-key": FAKE_ADMIN_KEY}, timeout=30) as one:
+            return one.get("/v1/organizations/me")
+
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        responses = list(pool.map(get, range(5)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 200, 429, 429, 429]
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.json()["error"]["type"] == "rate_limit_error"
+    assert (refused.headers["retry-after"], refused.headers["retry-after-ms"]) == ("2", "1500")
+    assert fake.faults.peak_in_flight == 2 and fake.faults.turned_away == 3 and fake.faults.in_flight == 0
+
+
+def test_capacity_values_are_checked() -> None:
+    """A negative latency or a cap below one is a mistake in the test, said at once."""
+    plan = FakeOrganization(seed=1, rows_per_day=1).faults
+    with pytest.raises(ValueError, match="latency"):
+        plan.set_capacity(latency=-1)
+    with pytest.raises(ValueError, match="max_in_flight"):
+        plan.set_capacity(max_in_flight=0)

@@ -4,11 +4,16 @@ Every HTTP failure becomes one of our errors here (STYLE 4). The SDK owns retrie
 `retry-after`/`retry-after-ms` on 429 and backs off exponentially with jitter on 5xx/529 and timeouts.
 A response hook counts every attempt and notes rate limits, and stops the SDK from sleeping longer
 than `max_retry_wait` on one `retry-after`, so a sync gives up in bounded time.
+
+The client may be shared by several threads (a sync fetches windows side by side): every attempt,
+retries included, holds a slot of one `AdaptiveLimit` (`USAGELEDGER_MAX_IN_FLIGHT`) from the request
+hook to the response hook, and its 429s lower that limit (see `limiter`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +29,7 @@ from ..errors import (
     RateLimitedError,
     UpstreamError,
 )
+from .limiter import AdaptiveLimit
 
 __all__ = ["ANALYTICS_BETA", "SPEND_LIMITS_PATH", "AdminApiClient", "RateLimitNotice"]
 
@@ -45,23 +51,52 @@ class RateLimitNotice:
 
 @dataclass(slots=True)
 class _Observer:
+    limit: AdaptiveLimit
     calls: int = 0
     rate_limits: list[RateLimitNotice] = field(default_factory=list)
     max_retry_wait: float = MAX_RETRY_WAIT_SECONDS
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _holding: threading.local = field(default_factory=threading.local)  # this thread's attempt has a slot
+
+    def take_slot(self) -> None:
+        """Hold a slot for this thread's next attempt (taken before it is sent: see `_call`)."""
+        if getattr(self._holding, "slot", False):
+            return  # an attempt that got no answer, retried by the SDK, keeps the slot it held
+        self.limit.acquire()
+        self._holding.slot = True
+
+    def on_request(self, request: httpx2.Request) -> None:
+        self.take_slot()  # a retry after an answer (a 429, a 5xx) waits for a slot again
+
+    def release_slot(self) -> None:
+        """Give back this thread's slot, if its attempt still holds one (an attempt that got no answer)."""
+        if getattr(self._holding, "slot", False):
+            self._holding.slot = False
+            self.limit.release()
+
+    def take_rate_limits(self) -> list[RateLimitNotice]:
+        with self._lock:
+            notices, self.rate_limits = self.rate_limits, []
+        return notices
 
     def on_response(self, response: httpx2.Response) -> None:
-        self.calls += 1
+        self.release_slot()
+        with self._lock:
+            self.calls += 1
         if response.status_code != 429:
+            self.limit.note_success()
             return
         retry_after = _retry_after_seconds(response.headers)
-        self.rate_limits.append(
-            RateLimitNotice(
-                path=response.request.url.path,
-                retry_after=retry_after,
-                request_id=response.headers.get("request-id"),
-                at=dt.datetime.now(dt.UTC),
+        self.limit.note_rate_limited(retry_after)
+        with self._lock:
+            self.rate_limits.append(
+                RateLimitNotice(
+                    path=response.request.url.path,
+                    retry_after=retry_after,
+                    request_id=response.headers.get("request-id"),
+                    at=dt.datetime.now(dt.UTC),
+                )
             )
-        )
         if retry_after is not None and retry_after > self.max_retry_wait:
             # The SDK reads this header before retrying: do not sleep for an hour inside a sync.
             response.headers["x-should-retry"] = "false"
@@ -93,13 +128,14 @@ class AdminApiClient:
     ) -> None:
         """`base_url` is a connection's stored API address (else the setting's, as at connect);
         `before_call` runs before every call and may raise to stop the caller (a sync's permit)."""
-        self._observer = _Observer()
+        self._observer = _Observer(AdaptiveLimit(settings.max_in_flight))
         self._before_call = before_call
         self._stored_base_url = base_url
         self._base_url = base_url or settings.anthropic_base_url
         if http_client is None:
             http_client = httpx2.Client(timeout=settings.request_timeout, follow_redirects=False)
         hooks = http_client.event_hooks
+        hooks.setdefault("request", []).append(self._observer.on_request)
         hooks.setdefault("response", []).append(self._observer.on_response)
         http_client.event_hooks = hooks
         self._sdk = anthropic.Anthropic(
@@ -115,9 +151,13 @@ class AdminApiClient:
         """HTTP attempts made so far, retries included."""
         return self._observer.calls
 
+    @property
+    def limit(self) -> AdaptiveLimit:
+        """The requests this client keeps in flight at most, adapted to the API's 429s."""
+        return self._observer.limit
+
     def take_rate_limits(self) -> list[RateLimitNotice]:
-        notices, self._observer.rate_limits = self._observer.rate_limits, []
-        return notices
+        return self._observer.take_rate_limits()
 
     def close(self) -> None:
         self._sdk.close()
@@ -173,9 +213,12 @@ class AdminApiClient:
         )
 
     def _call(self, send: Any, path: str) -> bytes:
-        if self._before_call is not None:
-            self._before_call()
+        # The slot first, then the check: a call that waited for a slot while the sync was stopped
+        # (a disconnect, a replaced key) is refused here instead of being sent with a stale permit.
+        self._observer.take_slot()
         try:
+            if self._before_call is not None:
+                self._before_call()
             response = send()
         except anthropic.APIStatusError as exc:
             raise _classify_status(exc, path) from None
@@ -185,6 +228,8 @@ class AdminApiClient:
             ) from None
         except anthropic.APIConnectionError:
             raise UpstreamError(self._unreachable(path)) from None
+        finally:
+            self._observer.release_slot()  # an attempt that failed without an answer held its slot
         http_response = response if isinstance(response, httpx2.Response) else response.http_response
         return http_response.read()
 

@@ -44,13 +44,28 @@ def fake_anthropic(
         bool,
         typer.Option(help="Serve RBAC groups like a Claude Enterprise organization (else they answer 403)."),
     ] = False,
+    latency_ms: Annotated[
+        int, typer.Option(min=0, help="Answer every request after this many milliseconds.")
+    ] = 0,
+    max_in_flight: Annotated[
+        int | None,
+        typer.Option(min=1, help="Answer at most this many requests at once; 429 with retry-after above it."),
+    ] = None,
 ) -> None:
     """Serve the fake Anthropic Admin API alone on loopback, for trying things by hand."""
     from ..fake import FAKE_ADMIN_KEY, serve_forever
 
     console.print(f"Fake Anthropic Admin API on http://127.0.0.1:{port} — admin key: {FAKE_ADMIN_KEY}")
     console.print(f"Point usageledger at it: USAGELEDGER_ANTHROPIC_BASE_URL=http://127.0.0.1:{port}")
-    serve_forever("127.0.0.1", port, seed, rows_per_day, rbac_groups=rbac_groups)
+    serve_forever(
+        "127.0.0.1",
+        port,
+        seed,
+        rows_per_day,
+        rbac_groups=rbac_groups,
+        latency=latency_ms / 1000,
+        max_in_flight=max_in_flight,
+    )
 
 
 @app.command()

@@ -93,7 +93,10 @@ def _authorize(fake: FakeOrganization, request: Request, path: str) -> None:
 
 def create_app(fake: FakeOrganization) -> Starlette:
     """An ASGI app serving `fake` on every Admin API endpoint usageledger uses."""
-    cache = analytics.ResultCache()
+    # Room for the queries of a client that fetches several windows side by side (each window: usage,
+    # cost, the actor grain's two and the totals; both grains' days): with the default's 6 results, pages
+    # of interleaved queries evicted each other and every page rebuilt its whole window.
+    cache = analytics.ResultCache(size=32, days=512)
     request_ids = itertools.count(1)
     run_tag = secrets.token_hex(4)
 
@@ -131,6 +134,16 @@ def create_app(fake: FakeOrganization) -> Starlette:
     async def endpoint(request: Request) -> Response:
         path = request.url.path.rstrip("/") or "/"
         fake.calls[path] += 1
+        if not fake.faults.enter():  # above the in-flight cap: turned away before any work
+            return error(_busy_error(fake.faults.busy_retry_after))
+        try:
+            if fake.faults.latency:
+                await asyncio.sleep(fake.faults.latency)
+            return await answer(request, path)
+        finally:
+            fake.faults.leave()
+
+    async def answer(request: Request, path: str) -> Response:
         fault = fake.faults.take(path)
         if fault is not None and fault.kind in _ERROR_FAULTS:
             return error(_fault_error(fault))
@@ -174,15 +187,23 @@ def _member_list(path: str) -> Handler | None:
     return None
 
 
+def _retry_after_headers(seconds: float) -> dict[str, str]:
+    return {
+        "retry-after": str(max(1, math.ceil(seconds))),
+        "retry-after-ms": str(max(0, round(seconds * 1000))),
+    }
+
+
 def _fault_error(fault: Fault) -> ApiError:
     status, error_type, message = _ERROR_FAULTS[fault.kind]
-    headers = {}
-    if fault.kind == "rate_limit":
-        headers = {
-            "retry-after": str(max(1, math.ceil(fault.retry_after))),
-            "retry-after-ms": str(max(0, round(fault.retry_after * 1000))),
-        }
+    headers = _retry_after_headers(fault.retry_after) if fault.kind == "rate_limit" else {}
     return ApiError(status, error_type, message, headers)
+
+
+def _busy_error(retry_after: float) -> ApiError:
+    status, error_type, _ = _ERROR_FAULTS["rate_limit"]
+    message = "Rate limited: too many requests in flight for this organization; retry after the delay."
+    return ApiError(status, error_type, message, _retry_after_headers(retry_after))
 
 
 def _bend_payload(fault: Fault, path: str, payload: dict[str, Any], params: QueryParams) -> dict[str, Any]:

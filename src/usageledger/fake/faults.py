@@ -9,6 +9,11 @@ Kinds:
 - `repeated_cursor`: a report page whose `next_page` is the cursor that was sent (has_more true);
   on a directory list, `last_id` repeats the `after_id` that was sent.
 - `missing_field`: a page without `has_more`.
+
+Besides these scripted faults, the plan can make the fake behave like a distant, limited API
+(`set_capacity`): every request waits `latency` seconds, and a request that arrives while
+`max_in_flight` others are being answered gets a 429 with `retry-after` at once. It counts the peak
+of requests in flight and the requests it turned away, for tests and benchmarks to check.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultPlan"]
+__all__ = ["BUSY_RETRY_AFTER", "FAULT_KINDS", "Fault", "FaultPlan"]
+
+# The `retry-after` of a request turned away above the in-flight cap: about one request's time.
+BUSY_RETRY_AFTER = 0.25
 
 FAULT_KINDS = frozenset(
     {
@@ -47,6 +55,45 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self.latency = 0.0  # seconds every request waits before it is answered
+        self.max_in_flight: int | None = None  # above it, a request is answered 429 at once
+        self.busy_retry_after = BUSY_RETRY_AFTER
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.turned_away = 0  # requests answered 429 because max_in_flight were being answered
+
+    def set_capacity(
+        self,
+        *,
+        latency: float = 0.0,
+        max_in_flight: int | None = None,
+        retry_after: float = BUSY_RETRY_AFTER,
+    ) -> None:
+        """Answer every request after `latency` s, and at most `max_in_flight` at once (429 above it)."""
+        if latency < 0:
+            raise ValueError("latency must not be negative")
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        with self._lock:
+            self.latency = latency
+            self.max_in_flight = max_in_flight
+            self.busy_retry_after = retry_after
+            self.peak_in_flight = self.turned_away = 0
+
+    def enter(self) -> bool:
+        """A request arrives: False (turn it away) when `max_in_flight` are already being answered."""
+        with self._lock:
+            if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                self.turned_away += 1
+                return False
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            return True
+
+    def leave(self) -> None:
+        """A request entered with `enter()` was answered."""
+        with self._lock:
+            self.in_flight -= 1
 
     def add(
         self, path_prefix: str, kind: str, times: int = 1, retry_after: float = 0.01, delay: float = 0.0
@@ -62,8 +109,11 @@ class FaultPlan:
         return fault
 
     def clear(self) -> None:
+        """Forget pending faults, latency and the in-flight cap (the counters stay, for inspection)."""
         with self._lock:
             self._faults.clear()
+            self.latency = 0.0
+            self.max_in_flight = None
 
     def pending(self) -> list[Fault]:
         with self._lock:

@@ -82,7 +82,11 @@ def serve_forever(
     rows_per_day: int = 120,
     *,
     rbac_groups: bool = False,
+    latency: float = 0.0,
+    max_in_flight: int | None = None,
 ) -> None:
-    """Serve a fresh FakeOrganization in the foreground until interrupted (the `fake-anthropic` command)."""
+    """Serve a fresh FakeOrganization in the foreground until interrupted (the `fake-anthropic` command);
+    `latency` and `max_in_flight` make it answer like a distant, limited API (see `FaultPlan.set_capacity`)."""
     fake = FakeOrganization(seed=seed, rows_per_day=rows_per_day, rbac_groups=rbac_groups)
+    fake.faults.set_capacity(latency=latency, max_in_flight=max_in_flight)
     uvicorn.Server(_config(fake, host, port)).run()

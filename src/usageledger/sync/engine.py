@@ -1,15 +1,18 @@
-"""One sync of one connection: lock, plan, fetch page by page, write each window in one transaction.
+"""One sync of one connection: lock, plan, fetch windows side by side, write each window in one transaction.
 
-Rows and cursor commit together per window, so a sync killed at any point resumes where it stopped,
-and re-fetched days replace their rows (the store's WindowWriter), so syncing twice equals once.
+Windows are fetched concurrently (`fetcher`, within the client's adaptive limit of requests in flight)
+but written by this thread alone, in plan order. Rows and cursor commit together per window, so a sync
+killed at any point resumes where it stopped, and re-fetched days replace their rows (the store's
+WindowWriter), so syncing twice equals once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,34 +21,27 @@ from sqlalchemy.engine import Connection, Engine
 
 from .. import store
 from ..anthropic import (
-    ActorPage,
     ActorSource,
     AdminApiClient,
-    CostPage,
-    Source,
     Totals,
-    UsagePage,
     fetch_directory,
     source_named,
     usage_totals,
 )
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
-from ..models import CostRecord, UsageRecord, Window
+from ..models import Window
 from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_skipped
 from .credentials import open_admin_key
 from .events import note_directory_skipped, record_error, record_event, record_rate_limits
+from .fetcher import WindowFetcher, pages_ahead, plan_chains, windows_ahead
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
-from .prefetch import iter_prefetched
 from .spend_limits import read_spend_limits, store_spend_limits
 
 __all__ = ["SyncSummary", "run_sync"]
 
 LOCK_TTL_SECONDS = 15 * 60
-# Pages fetched ahead of the writer (raw bodies of up to ~1 MB each): enough to keep the API busy
-# while a window commits and re-sums its rollups (measured: 3 pages cost ~1 s over a year's backfill).
-PAGES_AHEAD = 10
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -192,11 +188,17 @@ def _sync_windows(
     refreshed_at: dt.datetime | None = None
     if progress:
         progress(0, days_total)
-    # Pages are fetched a few ahead in a thread while this one writes; each window still commits alone.
     cursor = connection.cursor_date  # ours alone while we hold the connection's sync lock
-    fetched = iter_prefetched(_iter_fetches(source, windows), depth=PAGES_AHEAD)
-    try:
-        for window in windows:
+    chains = functools.partial(plan_chains, source)
+    fetcher = WindowFetcher(
+        windows,
+        chains,
+        windows_ahead=windows_ahead(settings.max_in_flight),
+        pages_ahead=pages_ahead(settings.max_in_flight),
+        priority=client.limit.priority,
+    )
+    with fetcher:
+        for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.
             first = next(fetched)
@@ -212,30 +214,34 @@ def _sync_windows(
                 daily = DayTotals()
                 usage_sums: list[tuple[int, int, int, int, int]] = []
                 cost_sum = Decimal(0)
+                expected_usage = expected_cost = None
                 try:
+                    # The window's pages arrive from its chains in any order; every sum here is
+                    # order-free, and the writer keys rows, so the order does not change what is stored.
                     for item in itertools.chain((first,), fetched):
-                        if item.totals is None:
-                            daily_page = item.usage is not None or item.cost is not None
-                            pages["daily" if daily_page else "actor"] += 1
                         if item.usage is not None:
+                            pages["daily"] += 1
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)
                             usage_sums.append(usage_totals(records))
                             daily.add_usage(records)
                             refreshed_at = item.usage.data_refreshed_at or refreshed_at
                         elif item.cost is not None:
+                            pages["daily"] += 1
                             cost_records = item.cost.records
                             writer.write_cost(cost_records)
                             cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
                             daily.add_cost(cost_records)
                         elif item.actor_usage is not None and actors is not None:
+                            pages["actor"] += 1
                             actors.write_usage(item.actor_usage)
                         elif item.actor_cost is not None and actors is not None:
+                            pages["actor"] += 1
                             actors.write_cost(item.actor_cost)
-                        else:
-                            assert item.totals is not None and item.window == window
-                            expected_usage, expected_cost = item.totals
-                            break
+                        elif item.usage_totals is not None:
+                            expected_usage = item.usage_totals
+                        elif item.cost_totals is not None:
+                            expected_cost = item.cost_totals
                     if actors is not None:
                         actors.finish()  # the summed null-actor rows, who each actor is
                 except store.RepeatedRowError as exc:
@@ -245,6 +251,7 @@ def _sync_windows(
                         f"and {window.end - dt.timedelta(days=1)}; a page cursor led back to an earlier "
                         "page. Nothing from this window was stored; the next sync fetches it again."
                     ) from None
+                assert expected_usage is not None and expected_cost is not None  # each a chain of the window
                 result = writer.finish()
                 if actors is not None:
                     check_grains(conn, connection, window, daily, actors.totals)
@@ -281,8 +288,7 @@ def _sync_windows(
                 )
             if progress:
                 progress(days_done, days_total)
-    finally:
-        fetched.close()  # stop fetching ahead when a window fails
+    waited_for_api = fetcher.waited
 
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
@@ -323,6 +329,15 @@ def _sync_windows(
                 "api_calls": client.calls,
                 "seconds": round(seconds, 3),
                 "pages": pages,
+                # How the requests in flight went: at most `peak`, and how often a 429 lowered the limit.
+                "in_flight": {
+                    "max": client.limit.maximum,
+                    "peak": client.limit.peak_in_flight,
+                    "lowered": client.limit.lowered,
+                    "lowest": client.limit.lowest,
+                },
+                # The writer's idle time: the rest of the sync's seconds were spent writing.
+                "waited_for_api_seconds": round(waited_for_api, 3),
             },
         )
     return SyncSummary(
@@ -372,33 +387,6 @@ def _check_totals(
                 + ". The grouped rows were stored as reported; re-sync this range later with --since/--until."
             ),
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Fetched:
-    """One step of a window's fetch, handed from the prefetch thread to the writer."""
-
-    window: Window
-    usage: UsagePage | None = None
-    cost: CostPage | None = None
-    actor_usage: ActorPage[UsageRecord] | None = None
-    actor_cost: ActorPage[CostRecord] | None = None
-    totals: tuple[Totals, Totals] | None = None  # the last step of a window
-
-
-def _iter_fetches(source: Source, windows: list[Window]) -> Iterator[_Fetched]:
-    """Every page of every window (both grains), then that window's ungrouped totals, in order."""
-    for window in windows:
-        for page in source.iter_usage(window):
-            yield _Fetched(window, usage=page)
-        for cost_page in source.iter_cost(window):
-            yield _Fetched(window, cost=cost_page)
-        if isinstance(source, ActorSource):  # the second grain, same window, same page size
-            for actor_usage in source.iter_actor_usage(window):
-                yield _Fetched(window, actor_usage=actor_usage)
-            for actor_cost in source.iter_actor_cost(window):
-                yield _Fetched(window, actor_cost=actor_cost)
-        yield _Fetched(window, totals=(source.fetch_usage_totals(window), source.fetch_cost_totals(window)))
 
 
 def _finish_failed(

@@ -1,7 +1,7 @@
 """A running sync's right to go on, proved before every API call and by every write of synced data.
 
 Disconnect deletes the key, sets the connection `disconnected` and clears the sync lease in one
-transaction. The sync notices at its next API call (`check`, one read, also in the prefetch thread)
+transaction. The sync notices at its next API call (`check`, one read, also in the fetching threads)
 and stops without calling again; a window whose transaction would commit after the disconnect is
 refused by `claim` (a conditional UPDATE) and rolled back, so a purge is never undone. A replaced key
 (a new credential row) stops it the same way; a key-encryption-key rotation re-seals in place and

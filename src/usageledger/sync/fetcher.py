@@ -1,0 +1,224 @@
+"""Fetch several windows at once; hand them to the writer one whole window at a time, oldest first.
+
+A window is fetched by independent chains that run side by side: usage, cost, the actor grain's usage
+and cost, and the two ungrouped totals. The pages of one chain follow its cursor, one after another, so
+parallelism costs no call: every page is requested exactly once, as in a sequential sync. Up to
+`windows_ahead` windows are fetched at once; how many requests are really in flight is the client's
+adaptive limit (`anthropic.limiter`), shared by every chain. The threads here only keep work ready for it.
+
+The writer takes the windows in plan order and commits each one alone, so the connection's cursor only
+ever covers a contiguous prefix of committed windows: a sync killed at any point resumes without a gap.
+Memory is bounded by the windows in flight: at most `windows_ahead` × `pages_ahead` pages (raw bodies,
+decoded by the writer) wait, plus the requests in flight. A chain's failure reaches the writer when it gets to that window, after the earlier
+windows committed; chains of later windows stop at their next page.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+
+from ..anthropic import ActorPage, ActorSource, CostPage, Source, Totals, UsagePage
+from ..models import CostRecord, UsageRecord, Window
+
+__all__ = ["Fetched", "WindowFetcher", "pages_ahead", "plan_chains", "windows_ahead"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One page (or one ungrouped total) of a window, handed from a fetching thread to the writer."""
+
+    window: Window
+    usage: UsagePage | None = None
+    cost: CostPage | None = None
+    actor_usage: ActorPage[UsageRecord] | None = None
+    actor_cost: ActorPage[CostRecord] | None = None
+    usage_totals: Totals | None = None
+    cost_totals: Totals | None = None
+
+
+Chain = Callable[[], Iterable[Fetched]]
+
+
+def windows_ahead(max_in_flight: int) -> int:
+    """Windows fetched at once for a limit of `max_in_flight` requests. A window has four long chains of
+    about the same length (usage and cost of each grain), so a quarter as many windows as requests keep
+    the limit busy; never fewer than two, so the next window is on its way while one commits. Each window
+    in flight holds its pages until the writer takes them, so more windows would cost memory and gain
+    nothing."""
+    return max(2, -(-max_in_flight // 4))
+
+
+def pages_ahead(max_in_flight: int) -> int:
+    """Pages a window may hold for the writer: the answers of two rounds of requests. When the writer is
+    the slower side (it is, against a fast API) deeper buffers only cost memory; when the API is, the
+    writer finds each page waiting."""
+    return 2 * max_in_flight
+
+
+def plan_chains(source: Source, window: Window) -> list[Chain]:
+    """The independent sequences of calls that fetch one window (both grains), longest first."""
+
+    def usage() -> Iterator[Fetched]:
+        return (Fetched(window, usage=page) for page in source.iter_usage(window))
+
+    def cost() -> Iterator[Fetched]:
+        return (Fetched(window, cost=page) for page in source.iter_cost(window))
+
+    def usage_totals() -> list[Fetched]:
+        return [Fetched(window, usage_totals=source.fetch_usage_totals(window))]
+
+    def cost_totals() -> list[Fetched]:
+        return [Fetched(window, cost_totals=source.fetch_cost_totals(window))]
+
+    chains: list[Chain] = [usage, cost]
+    if isinstance(source, ActorSource):  # the second grain, same window, same page size
+        actor_source = source
+
+        def actor_usage() -> Iterator[Fetched]:
+            return (Fetched(window, actor_usage=page) for page in actor_source.iter_actor_usage(window))
+
+        def actor_cost() -> Iterator[Fetched]:
+            return (Fetched(window, actor_cost=page) for page in actor_source.iter_actor_cost(window))
+
+        chains += [actor_usage, actor_cost]
+    return [*chains, usage_totals, cost_totals]
+
+
+class _ChainDone:
+    __slots__ = ()
+
+
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE = _ChainDone()
+
+
+class _Inbox:
+    """The pages of one window as they arrive, from every chain (at most `depth` waiting: a chain that
+    finds it full waits for the writer), and how many chains still run."""
+
+    def __init__(self, chains: int, depth: int) -> None:
+        self.queue: queue.Queue[Fetched | _ChainDone | _Failure] = queue.Queue(maxsize=depth)
+        self.running = chains
+
+
+class WindowFetcher:
+    """Fetches `windows` (at most `windows_ahead` at once) and yields them oldest first, page by page.
+
+    Use as a context manager: leaving it stops every chain at its next page and waits briefly for them.
+    """
+
+    def __init__(
+        self,
+        windows: list[Window],
+        chains_of: Callable[[Window], list[Chain]],
+        *,
+        windows_ahead: int,
+        pages_ahead: int,
+        priority: Callable[[int], AbstractContextManager[None]] | None = None,
+        join_timeout: float = 5.0,
+    ) -> None:
+        """At most `windows_ahead` windows are fetched at once, each at most `pages_ahead` pages ahead of
+        the writer. `priority(index)` is entered by the threads of window `index` (the client's limit:
+        the oldest window's calls go first, because the writer waits for it)."""
+        if windows_ahead < 1 or pages_ahead < 1:
+            raise ValueError("windows_ahead and pages_ahead must be at least 1")
+        self._depth = pages_ahead
+        self._windows = windows
+        self._chains_of = chains_of
+        self._ahead = windows_ahead
+        self._join_timeout = join_timeout
+        self._priority = priority or (lambda index: nullcontext())
+        self._inboxes: dict[int, _Inbox] = {}
+        self._threads: list[threading.Thread] = []
+        self._admitted = 0
+        self._stop = threading.Event()
+        self._failed_at: int | None = None  # the earliest window a chain failed in
+        self._lock = threading.Lock()
+        self.waited = 0.0  # seconds the writer spent waiting for pages: what the API, not the writer, cost
+
+    def __enter__(self) -> WindowFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every chain at its next page; wait for them, `join_timeout` seconds in all."""
+        self._stop.set()
+        deadline = time.monotonic() + self._join_timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __iter__(self) -> Iterator[tuple[Window, Iterator[Fetched]]]:
+        """Each window with an iterator of its pages (in arrival order); take them in turn."""
+        for index, window in enumerate(self._windows):
+            self._admit_up_to(index + self._ahead)
+            inbox = self._inboxes.pop(index)
+            yield window, self._drain(inbox)
+
+    def _admit_up_to(self, end: int) -> None:
+        while self._admitted < min(end, len(self._windows)):
+            index = self._admitted
+            self._admitted += 1
+            chains = self._chains_of(self._windows[index])
+            inbox = self._inboxes[index] = _Inbox(len(chains), self._depth)
+            for number, chain in enumerate(chains):
+                thread = threading.Thread(
+                    target=self._run_chain,
+                    args=(index, chain, inbox),
+                    name=f"usageledger-fetch-{index}-{number}",
+                    daemon=True,  # a chain blocked in a call must not keep a killed sync's process alive
+                )
+                self._threads.append(thread)
+                thread.start()
+
+    def _stopped(self, index: int) -> bool:
+        failed_at = self._failed_at
+        return self._stop.is_set() or (failed_at is not None and index > failed_at)
+
+    def _put(self, index: int, inbox: _Inbox, item: Fetched | _ChainDone | _Failure) -> bool:
+        """Hand `item` to the writer, waiting while the window's inbox is full; False once stopped."""
+        while not self._stopped(index):
+            try:
+                inbox.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run_chain(self, index: int, chain: Chain, inbox: _Inbox) -> None:
+        try:
+            with self._priority(index):
+                for item in chain():
+                    if not self._put(index, inbox, item):
+                        return
+        except BaseException as error:  # handed to the writer, which raises it at this window
+            with self._lock:
+                if self._failed_at is None or index < self._failed_at:
+                    self._failed_at = index
+            self._put(index, inbox, _Failure(error))
+            return
+        self._put(index, inbox, _DONE)
+
+    def _drain(self, inbox: _Inbox) -> Iterator[Fetched]:
+        while inbox.running:
+            started = time.perf_counter()
+            item = inbox.queue.get()
+            self.waited += time.perf_counter() - started
+            if isinstance(item, _ChainDone):
+                inbox.running -= 1
+            elif isinstance(item, _Failure):
+                raise item.error
+            else:
+                yield item

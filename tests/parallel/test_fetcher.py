@@ -1,0 +1,94 @@
+"""The window fetcher: windows in plan order, bounded buffers, and failures that wait for their window."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from usageledger.models import Window
+from usageledger.sync.fetcher import Fetched, WindowFetcher, pages_ahead, windows_ahead
+
+DAY = dt.date(2026, 3, 1)
+WINDOWS = [Window(DAY + dt.timedelta(days=i), DAY + dt.timedelta(days=i + 1)) for i in range(6)]
+
+
+class Pages:
+    """Chains of `pages` items each, counting items produced and the most produced ahead of the consumer."""
+
+    def __init__(self, pages: int, fail_in: Window | None = None) -> None:
+        self.pages = pages
+        self.fail_in = fail_in
+        self.produced = 0
+        self.consumed = 0
+        self.most_ahead = 0
+        self.started: set[Window] = set()
+        self._lock = threading.Lock()
+
+    def chains_of(self, window: Window):
+        def chain() -> Iterator[Fetched]:
+            with self._lock:
+                self.started.add(window)
+            for _ in range(self.pages):
+                if window == self.fail_in:
+                    raise RuntimeError(f"page of {window.start} failed")
+                time.sleep(0.001)
+                with self._lock:
+                    self.produced += 1
+                    self.most_ahead = max(self.most_ahead, self.produced - self.consumed)
+                yield Fetched(window)
+
+        return [chain, chain, chain]
+
+    def took(self) -> None:
+        with self._lock:
+            self.consumed += 1
+
+
+def test_windows_come_whole_and_in_plan_order_with_every_page():
+    """Each window's iterator yields all of its chains' pages, and windows arrive oldest first."""
+    pages = Pages(5)
+    seen = []
+    with WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=3, pages_ahead=4) as fetcher:
+        for window, items in fetcher:
+            got = list(items)
+            assert {item.window for item in got} == {window}
+            seen.append((window, len(got)))
+    assert seen == [(w, 15) for w in WINDOWS]
+
+
+def test_pages_waiting_for_the_writer_are_bounded_by_windows_and_depth():
+    """A slow writer: never more than windows_ahead × (pages_ahead + one page per chain) waiting, besides
+    the page in the writer's hands."""
+    pages = Pages(20)
+    with WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=3) as fetcher:
+        for _window, items in fetcher:
+            for _ in items:
+                time.sleep(0.002)
+                pages.took()
+    # Each chain may hold one page it could not yet hand over, besides the inbox's three.
+    assert pages.consumed == 6 * 60 and pages.most_ahead <= 2 * (3 + 3) + 1
+
+
+def test_a_failure_reaches_the_writer_at_its_window_after_the_earlier_ones():
+    """A chain failing in the third window: the first two arrive whole, then its error; no later window starts."""
+    pages = Pages(4, fail_in=WINDOWS[2])
+    finished = []
+    with (
+        pytest.raises(RuntimeError, match=str(WINDOWS[2].start)),
+        WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=8) as fetcher,
+    ):
+        for window, items in fetcher:
+            list(items)
+            finished.append(window)
+    assert finished == WINDOWS[:2]
+    assert WINDOWS[4] not in pages.started and WINDOWS[5] not in pages.started
+
+
+def test_windows_and_pages_ahead_follow_the_limit():
+    """A quarter as many windows as requests in flight (at least two), two rounds of pages each."""
+    assert [windows_ahead(n) for n in (1, 4, 8, 9, 32)] == [2, 2, 2, 3, 8]
+    assert pages_ahead(8) == 16
