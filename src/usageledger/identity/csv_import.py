@@ -1,10 +1,16 @@
 """People and teams from a CSV file, for companies without SCIM: parse, check every line, plan, apply at once.
 
-The file has a header of `email,name,team,cost_center` (any order, any case; `email` is required, the others
-may be left out; any other column is an error). One line per person, matched to the workspace's people by
-email (lower-cased). The file is the truth for the columns it has: an empty `name` or `cost_center` clears
-it, and a person whose `team` changed moves from the old CSV team to the new one (teams from SCIM are never
-touched). People who are not in the file are left alone: an import never deletes anyone.
+The file has a header of `email,name,team,cost_center,team_cost_center` (any order, any case; `email` is
+required, the others may be left out; any other column is an error). One line per person, matched to the
+workspace's people by email (lower-cased). The file is the truth for the columns it has: an empty `name` or
+`cost_center` clears it, and a person whose `team` changed moves from the old CSV team to the new one (teams
+from SCIM are never touched). People who are not in the file are left alone: an import never deletes anyone.
+
+`team_cost_center` is the cost center of the line's `team`, which allocation uses for spend the team owns
+(and for its members who have no cost center of their own). A team spans many lines, so the lines that
+give one must agree (a different value is a bad line), and a blank one says nothing: an import sets a
+team's cost center, never clears it (an admin does that on the Identity page). A person's `cost_center`
+never sets their team's: members of one team may well be charged to different cost centers.
 
 `plan_import` reads the store and returns what would change, with one error per bad line; `apply_import`
 plans again inside the caller's transaction and refuses (ImportRejected, nothing written) when any line is
@@ -22,6 +28,7 @@ from sqlalchemy import Connection
 
 from usageledger.errors import UsageError
 from usageledger.store.identity_events import IDENTITY_IMPORT
+from usageledger.store.ownership import Editor
 from usageledger.store.people import PersonFields, PersonRow, all_people, create_person, replace_person
 from usageledger.store.runs import add_event
 from usageledger.store.teams import (
@@ -31,6 +38,7 @@ from usageledger.store.teams import (
     all_teams,
     create_team,
     remove_team_member,
+    set_team_cost_center,
 )
 
 __all__ = [
@@ -45,10 +53,10 @@ __all__ = [
     "plan_import",
 ]
 
-COLUMNS = ("email", "name", "team", "cost_center")
+COLUMNS = ("email", "name", "team", "cost_center", "team_cost_center")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 50_000
-_LIMITS = {"email": 320, "name": 500, "team": 500, "cost_center": 200}
+_LIMITS = {"email": 320, "name": 500, "team": 500, "cost_center": 200, "team_cost_center": 200}
 _EMAIL = re.compile(r"^[^@\s,;<>()\[\]\\\"]+@[^@\s,;<>()\[\]\\\"]+\.[^@\s,;<>()\[\]\\\".]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -66,6 +74,7 @@ class _Line:
     name: str | None
     team: str | None
     cost_center: str | None
+    team_cost_center: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,9 @@ class ImportPlan:
     teams_to_create: list[str] = field(default_factory=list)
     memberships_added: list[tuple[str, str]] = field(default_factory=list)  # (email, team)
     memberships_removed: list[tuple[str, str]] = field(default_factory=list)
+    team_cost_centers: list[tuple[str, str | None, str]] = field(
+        default_factory=list
+    )  # (team, before, after)
     errors: list[LineError] = field(default_factory=list)
 
     @property
@@ -101,6 +113,7 @@ class ImportPlan:
             or self.teams_to_create
             or self.memberships_added
             or self.memberships_removed
+            or self.team_cost_centers
         )
 
     def summary(self) -> dict[str, int]:
@@ -111,6 +124,7 @@ class ImportPlan:
             "teams_created": len(self.teams_to_create),
             "memberships_added": len(self.memberships_added),
             "memberships_removed": len(self.memberships_removed),
+            "team_cost_centers_set": len(self.team_cost_centers),
         }
 
 
@@ -173,7 +187,24 @@ def _check_line(line: int, row: list[str], columns: dict[str, int]) -> _Line | L
         return LineError(line, "the email is missing")
     if not _EMAIL.match(email):
         return LineError(line, f"{email!r} is not an email address")
-    return _Line(line, email.lower(), values["name"], values["team"], values["cost_center"])
+    if values["team_cost_center"] is not None and values["team"] is None:
+        return LineError(line, "team_cost_center is given without a team")
+    return _Line(line, email.lower(), values["name"], values["team"], values["cost_center"],
+                 values["team_cost_center"])  # fmt: skip
+
+
+def _team_cost_centers(lines: list[_Line]) -> tuple[dict[str, tuple[int, str]], list[LineError]]:
+    """Team → (first line, cost center) the file gives; a line that gives its team another one is bad."""
+    given: dict[str, tuple[int, str]] = {}
+    errors: list[LineError] = []
+    for line in lines:
+        if line.team is None or line.team_cost_center is None:
+            continue
+        first = given.setdefault(line.team, (line.line, line.team_cost_center))
+        if first[1] != line.team_cost_center:
+            errors.append(LineError(line.line, f"team {line.team!r} has team_cost_center {first[1]!r} on "
+                                               f"line {first[0]}; one team has one cost center"))  # fmt: skip
+    return given, errors
 
 
 def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
@@ -207,7 +238,8 @@ def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
                 lines.append(checked)
     except csv.Error as exc:
         errors.append(LineError(reader.line_num, f"not valid CSV ({exc})"))
-    return lines, errors
+    errors += _team_cost_centers(lines)[1]
+    return lines, sorted(errors, key=lambda e: e.line)
 
 
 def _people_by_email(conn: Connection, tenant_id: int) -> dict[str, PersonRow]:
@@ -257,6 +289,10 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
         action = "update" if changes else "unchanged"
         plan.people.append(PersonChange(line.line, line.email, action, changes, before, line.team))
     plan.teams_to_create = new_teams
+    for name, (_, cost_center) in _team_cost_centers(lines)[0].items():
+        had = teams[name].cost_center if name in teams else None
+        if had != cost_center:
+            plan.team_cost_centers.append((name, had, cost_center))
     return plan
 
 
@@ -289,6 +325,9 @@ def apply_import(
         remove_team_member(conn, tenant_id, teams[team], people[email].id)
     for email, team in plan.memberships_added:
         add_team_member(conn, tenant_id, teams[team], people[email].id)
+    editor = Editor(actor_user_id, actor)
+    for team, _, cost_center in plan.team_cost_centers:  # each one a `team_changed` event naming the actor
+        set_team_cost_center(conn, tenant_id, teams[team], cost_center, editor=editor)
     if plan.changes_anything:
         summary = plan.summary()
         said = ", ".join(
