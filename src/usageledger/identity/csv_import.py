@@ -2,9 +2,11 @@
 
 The file has a header of `email,name,team,cost_center,team_cost_center` (any order, any case; `email` is
 required, the others may be left out; any other column is an error). One line per person, matched to the
-workspace's people by email (lower-cased). The file is the truth for the columns it has: an empty `name` or
-`cost_center` clears it, and a person whose `team` changed moves from the old CSV team to the new one (teams
-from SCIM are never touched). People who are not in the file are left alone: an import never deletes anyone.
+workspace's people by email (lower-cased). The file is the truth for the columns it has (a column it
+leaves out changes nothing): an empty `name` or `cost_center` clears it, and a person whose `team` changed
+moves from the old CSV team to the new one (teams from SCIM are never left, and naming a SCIM team its
+member is already in is no change). People who are not in the file are left alone: an import never deletes
+anyone.
 
 `team_cost_center` is the cost center of the line's `team`, which allocation uses for spend the team owns
 (and for its members who have no cost center of their own). A team spans many lines, so the lines that
@@ -75,6 +77,7 @@ class _Line:
     team: str | None
     cost_center: str | None
     team_cost_center: str | None
+    given: frozenset[str]  # the header's columns: a column the file leaves out changes nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +193,7 @@ def _check_line(line: int, row: list[str], columns: dict[str, int]) -> _Line | L
     if values["team_cost_center"] is not None and values["team"] is None:
         return LineError(line, "team_cost_center is given without a team")
     return _Line(line, email.lower(), values["name"], values["team"], values["cost_center"],
-                 values["team_cost_center"])  # fmt: skip
+                 values["team_cost_center"], frozenset(columns))  # fmt: skip
 
 
 def _team_cost_centers(lines: list[_Line]) -> tuple[dict[str, tuple[int, str]], list[LineError]]:
@@ -257,7 +260,12 @@ def _people_by_email(conn: Connection, tenant_id: int) -> dict[str, PersonRow]:
 def _person_changes(current: PersonFields, line: _Line) -> tuple[tuple[str, str | None, str | None], ...]:
     wanted = {"name": line.name, "cost center": line.cost_center}
     had = {"name": current.display_name, "cost center": current.cost_center}
-    return tuple((what, had[what], wanted[what]) for what in wanted if had[what] != wanted[what])
+    column = {"name": "name", "cost center": "cost_center"}
+    return tuple(
+        (what, had[what], wanted[what])
+        for what in wanted
+        if column[what] in line.given and had[what] != wanted[what]
+    )
 
 
 def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
@@ -270,7 +278,9 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
     teams = {t.fields.display_name: t for t in all_teams(conn, tenant_id)}
     team_names = {t.id: t.fields.display_name for t in teams.values()}
     csv_teams_of: dict[int, set[str]] = {}
+    teams_of: dict[int, set[str]] = {}  # every team, so naming a SCIM team one is in is no change
     for team_id, person_id in all_memberships(conn, tenant_id):
+        teams_of.setdefault(person_id, set()).add(team_names[team_id])
         if teams[team_names[team_id]].source == "csv":
             csv_teams_of.setdefault(person_id, set()).add(team_names[team_id])
     new_teams: list[str] = []
@@ -280,7 +290,10 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
         person = people.get(line.email)
         before = tuple(sorted(csv_teams_of.get(person.id, set()))) if person else ()
         wanted = {line.team} if line.team else set()
-        plan.memberships_added += [(line.email, t) for t in sorted(wanted - set(before))]
+        if "team" not in line.given:  # the file says nothing of teams: memberships stay as they are
+            before, wanted = (), set()
+        present = teams_of.get(person.id, set()) if person else set()
+        plan.memberships_added += [(line.email, t) for t in sorted(wanted - present)]
         plan.memberships_removed += [(line.email, t) for t in before if t not in wanted]
         if person is None:
             plan.people.append(PersonChange(line.line, line.email, "create", team_after=line.team))
@@ -346,4 +359,6 @@ def apply_import(
 
 
 def _updated(current: PersonFields, line: _Line) -> PersonFields:
-    return replace(current, display_name=line.name, cost_center=line.cost_center)
+    name = line.name if "name" in line.given else current.display_name
+    cost_center = line.cost_center if "cost_center" in line.given else current.cost_center
+    return replace(current, display_name=name, cost_center=cost_center)
