@@ -43,6 +43,11 @@ def _make_one_of_each(admin, acme, engine, accounts) -> None:
         editor = Editor(who.user_id, who.email)
         set_owner(conn, who.tenant_id, "api_key", "apikey_01", team_id=team, editor=editor)
         create_application(conn, who.tenant_id, "Support bot", team_id=team, editor=editor)
+    charged = admin.post(
+        f"/settings/identity/teams/{team}/cost-center",
+        data={"csrf_token": admin.csrf(), "cost_center": "CC-7"},
+    )
+    assert charged.status_code == 303
     token_id = re.search(r"/settings/identity/scim-tokens/(\d+)/revoke", admin.get("/settings/identity").text)
     assert token_id
     revoked = admin.post(
@@ -61,6 +66,7 @@ def test_every_identity_event_kind_is_listed_with_who_did_it(admin, acme, engine
     )
     assert re.search(owner_line, section)
     assert "SCIM provisioning: 1 users created." in section
+    assert "acme.admin@example.com changed the cost center of the team Data: none → CC-7." in section
 
 
 def test_the_kind_filter_narrows_the_list_and_keeps_its_choice(admin, acme, engine, accounts):

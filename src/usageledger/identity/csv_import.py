@@ -1,10 +1,18 @@
 """People and teams from a CSV file, for companies without SCIM: parse, check every line, plan, apply at once.
 
-The file has a header of `email,name,team,cost_center` (any order, any case; `email` is required, the others
-may be left out; any other column is an error). One line per person, matched to the workspace's people by
-email (lower-cased). The file is the truth for the columns it has: an empty `name` or `cost_center` clears
-it, and a person whose `team` changed moves from the old CSV team to the new one (teams from SCIM are never
-touched). People who are not in the file are left alone: an import never deletes anyone.
+The file has a header of `email,name,team,cost_center,team_cost_center` (any order, any case; `email` is
+required, the others may be left out; any other column is an error). One line per person, matched to the
+workspace's people by email (lower-cased). The file is the truth for the columns it has (a column it
+leaves out changes nothing): an empty `name` or `cost_center` clears it, and a person whose `team` changed
+moves from the old CSV team to the new one (teams from SCIM are never left, and naming a SCIM team its
+member is already in is no change). People who are not in the file are left alone: an import never deletes
+anyone.
+
+`team_cost_center` is the cost center of the line's `team`, which allocation uses for spend the team owns
+(and for its members who have no cost center of their own). A team spans many lines, so the lines that
+give one must agree (a different value is a bad line), and a blank one says nothing: an import sets a
+team's cost center, never clears it (an admin does that on the Identity page). A person's `cost_center`
+never sets their team's: members of one team may well be charged to different cost centers.
 
 `plan_import` reads the store and returns what would change, with one error per bad line; `apply_import`
 plans again inside the caller's transaction and refuses (ImportRejected, nothing written) when any line is
@@ -22,6 +30,7 @@ from sqlalchemy import Connection
 
 from usageledger.errors import UsageError
 from usageledger.store.identity_events import IDENTITY_IMPORT
+from usageledger.store.ownership import Editor
 from usageledger.store.people import PersonFields, PersonRow, all_people, create_person, replace_person
 from usageledger.store.runs import add_event
 from usageledger.store.teams import (
@@ -31,6 +40,7 @@ from usageledger.store.teams import (
     all_teams,
     create_team,
     remove_team_member,
+    set_team_cost_center,
 )
 
 __all__ = [
@@ -45,10 +55,10 @@ __all__ = [
     "plan_import",
 ]
 
-COLUMNS = ("email", "name", "team", "cost_center")
+COLUMNS = ("email", "name", "team", "cost_center", "team_cost_center")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_LINES = 50_000
-_LIMITS = {"email": 320, "name": 500, "team": 500, "cost_center": 200}
+_LIMITS = {"email": 320, "name": 500, "team": 500, "cost_center": 200, "team_cost_center": 200}
 _EMAIL = re.compile(r"^[^@\s,;<>()\[\]\\\"]+@[^@\s,;<>()\[\]\\\"]+\.[^@\s,;<>()\[\]\\\".]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -66,6 +76,8 @@ class _Line:
     name: str | None
     team: str | None
     cost_center: str | None
+    team_cost_center: str | None
+    given: frozenset[str]  # the header's columns: a column the file leaves out changes nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +96,9 @@ class ImportPlan:
     teams_to_create: list[str] = field(default_factory=list)
     memberships_added: list[tuple[str, str]] = field(default_factory=list)  # (email, team)
     memberships_removed: list[tuple[str, str]] = field(default_factory=list)
+    team_cost_centers: list[tuple[str, str | None, str]] = field(
+        default_factory=list
+    )  # (team, before, after)
     errors: list[LineError] = field(default_factory=list)
 
     @property
@@ -101,6 +116,7 @@ class ImportPlan:
             or self.teams_to_create
             or self.memberships_added
             or self.memberships_removed
+            or self.team_cost_centers
         )
 
     def summary(self) -> dict[str, int]:
@@ -111,6 +127,7 @@ class ImportPlan:
             "teams_created": len(self.teams_to_create),
             "memberships_added": len(self.memberships_added),
             "memberships_removed": len(self.memberships_removed),
+            "team_cost_centers_set": len(self.team_cost_centers),
         }
 
 
@@ -173,7 +190,24 @@ def _check_line(line: int, row: list[str], columns: dict[str, int]) -> _Line | L
         return LineError(line, "the email is missing")
     if not _EMAIL.match(email):
         return LineError(line, f"{email!r} is not an email address")
-    return _Line(line, email.lower(), values["name"], values["team"], values["cost_center"])
+    if values["team_cost_center"] is not None and values["team"] is None:
+        return LineError(line, "team_cost_center is given without a team")
+    return _Line(line, email.lower(), values["name"], values["team"], values["cost_center"],
+                 values["team_cost_center"], frozenset(columns))  # fmt: skip
+
+
+def _team_cost_centers(lines: list[_Line]) -> tuple[dict[str, tuple[int, str]], list[LineError]]:
+    """Team → (first line, cost center) the file gives; a line that gives its team another one is bad."""
+    given: dict[str, tuple[int, str]] = {}
+    errors: list[LineError] = []
+    for line in lines:
+        if line.team is None or line.team_cost_center is None:
+            continue
+        first = given.setdefault(line.team, (line.line, line.team_cost_center))
+        if first[1] != line.team_cost_center:
+            errors.append(LineError(line.line, f"team {line.team!r} has team_cost_center {first[1]!r} on "
+                                               f"line {first[0]}; one team has one cost center"))  # fmt: skip
+    return given, errors
 
 
 def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
@@ -207,7 +241,8 @@ def _parse(text: str) -> tuple[list[_Line], list[LineError]]:
                 lines.append(checked)
     except csv.Error as exc:
         errors.append(LineError(reader.line_num, f"not valid CSV ({exc})"))
-    return lines, errors
+    errors += _team_cost_centers(lines)[1]
+    return lines, sorted(errors, key=lambda e: e.line)
 
 
 def _people_by_email(conn: Connection, tenant_id: int) -> dict[str, PersonRow]:
@@ -225,7 +260,12 @@ def _people_by_email(conn: Connection, tenant_id: int) -> dict[str, PersonRow]:
 def _person_changes(current: PersonFields, line: _Line) -> tuple[tuple[str, str | None, str | None], ...]:
     wanted = {"name": line.name, "cost center": line.cost_center}
     had = {"name": current.display_name, "cost center": current.cost_center}
-    return tuple((what, had[what], wanted[what]) for what in wanted if had[what] != wanted[what])
+    column = {"name": "name", "cost center": "cost_center"}
+    return tuple(
+        (what, had[what], wanted[what])
+        for what in wanted
+        if column[what] in line.given and had[what] != wanted[what]
+    )
 
 
 def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
@@ -238,7 +278,9 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
     teams = {t.fields.display_name: t for t in all_teams(conn, tenant_id)}
     team_names = {t.id: t.fields.display_name for t in teams.values()}
     csv_teams_of: dict[int, set[str]] = {}
+    teams_of: dict[int, set[str]] = {}  # every team, so naming a SCIM team one is in is no change
     for team_id, person_id in all_memberships(conn, tenant_id):
+        teams_of.setdefault(person_id, set()).add(team_names[team_id])
         if teams[team_names[team_id]].source == "csv":
             csv_teams_of.setdefault(person_id, set()).add(team_names[team_id])
     new_teams: list[str] = []
@@ -248,7 +290,10 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
         person = people.get(line.email)
         before = tuple(sorted(csv_teams_of.get(person.id, set()))) if person else ()
         wanted = {line.team} if line.team else set()
-        plan.memberships_added += [(line.email, t) for t in sorted(wanted - set(before))]
+        if "team" not in line.given:  # the file says nothing of teams: memberships stay as they are
+            before, wanted = (), set()
+        present = teams_of.get(person.id, set()) if person else set()
+        plan.memberships_added += [(line.email, t) for t in sorted(wanted - present)]
         plan.memberships_removed += [(line.email, t) for t in before if t not in wanted]
         if person is None:
             plan.people.append(PersonChange(line.line, line.email, "create", team_after=line.team))
@@ -257,6 +302,10 @@ def plan_import(conn: Connection, tenant_id: int, text: str) -> ImportPlan:
         action = "update" if changes else "unchanged"
         plan.people.append(PersonChange(line.line, line.email, action, changes, before, line.team))
     plan.teams_to_create = new_teams
+    for name, (_, cost_center) in _team_cost_centers(lines)[0].items():
+        had = teams[name].cost_center if name in teams else None
+        if had != cost_center:
+            plan.team_cost_centers.append((name, had, cost_center))
     return plan
 
 
@@ -289,6 +338,9 @@ def apply_import(
         remove_team_member(conn, tenant_id, teams[team], people[email].id)
     for email, team in plan.memberships_added:
         add_team_member(conn, tenant_id, teams[team], people[email].id)
+    editor = Editor(actor_user_id, actor)
+    for team, _, cost_center in plan.team_cost_centers:  # each one a `team_changed` event naming the actor
+        set_team_cost_center(conn, tenant_id, teams[team], cost_center, editor=editor)
     if plan.changes_anything:
         summary = plan.summary()
         said = ", ".join(
@@ -307,4 +359,6 @@ def apply_import(
 
 
 def _updated(current: PersonFields, line: _Line) -> PersonFields:
-    return replace(current, display_name=line.name, cost_center=line.cost_center)
+    name = line.name if "name" in line.given else current.display_name
+    cost_center = line.cost_center if "cost_center" in line.given else current.cost_center
+    return replace(current, display_name=name, cost_center=cost_center)

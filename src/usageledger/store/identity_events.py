@@ -19,11 +19,13 @@ __all__ = [
     "SCIM_PROVISIONED",
     "SCIM_TOKEN_CREATED",
     "SCIM_TOKEN_REVOKED",
+    "TEAM_CHANGED",
     "list_identity_events",
 ]
 
 OWNER_CHANGED = "owner_changed"  # an admin set, changed or removed the owner of a key, workspace or account
 APPLICATION_CHANGED = "application_changed"  # an application created, changed or deleted
+TEAM_CHANGED = "team_changed"  # an admin set, changed or cleared a team's cost center
 IDENTITY_IMPORT = "identity_import"  # a CSV import that changed something (who, and how many of each)
 SCIM_PROVISIONED = "scim_provisioned"  # what SCIM changed, summed per hour (an IdP's first sync is large)
 SCIM_TOKEN_CREATED = "scim_token_created"
@@ -31,6 +33,7 @@ SCIM_TOKEN_REVOKED = "scim_token_revoked"
 IDENTITY_EVENT_KINDS: tuple[str, ...] = (
     OWNER_CHANGED,
     APPLICATION_CHANGED,
+    TEAM_CHANGED,
     IDENTITY_IMPORT,
     SCIM_PROVISIONED,
     SCIM_TOKEN_CREATED,

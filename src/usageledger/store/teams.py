@@ -3,6 +3,10 @@
 A member must be a person of the same tenant; another tenant's id is reported as unknown. Each change of a
 team's fields or members bumps its `version` (the SCIM ETag). Every function takes a `Connection`; the
 caller owns the transaction.
+
+A team's cost center is not one of its `TeamFields`: SCIM Groups have no such attribute, so a SCIM replace
+or patch must not clear it. It is set at creation or by `set_team_cost_center` (an admin on the web or the
+API, or a CSV's `team_cost_center`), which records a `team_changed` event saying who changed it from what.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from usageledger.errors import ConflictError, NotFoundError, UsageError
+from usageledger.store.identity_events import TEAM_CHANGED
+from usageledger.store.ownership import Editor
 from usageledger.store.people import MAX_PAGE, check_version
+from usageledger.store.runs import add_event
 from usageledger.store.tables import people, team_members, teams
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "add_team_member",
     "all_memberships",
     "all_teams",
+    "checked_cost_center",
     "create_team",
     "delete_team",
     "get_team",
@@ -33,9 +41,13 @@ __all__ = [
     "member_counts",
     "remove_team_member",
     "replace_team",
+    "set_team_cost_center",
     "team_member_ids",
     "team_names_by_person",
 ]
+
+
+MAX_COST_CENTER = 200  # the column's length
 
 
 def _now() -> dt.datetime:
@@ -49,7 +61,6 @@ def _now() -> dt.datetime:
 class TeamFields:
     display_name: str
     external_id: str | None = None
-    cost_center: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +72,21 @@ class TeamRow:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    cost_center: str | None = None  # for spend the team owns, and members who have none of their own
 
 
 def _team(row: Any) -> TeamRow:
     m = row._mapping
-    fields = TeamFields(m["display_name"], m["external_id"], m["cost_center"])
+    fields = TeamFields(m["display_name"], m["external_id"])
     return TeamRow(
-        m["id"], m["tenant_id"], fields, m["source"], m["version"], m["created_at"], m["updated_at"]
+        m["id"],
+        m["tenant_id"],
+        fields,
+        m["source"],
+        m["version"],
+        m["created_at"],
+        m["updated_at"],
+        m["cost_center"],
     )
 
 
@@ -75,10 +94,19 @@ def _team_values(fields: TeamFields) -> dict[str, Any]:
     name = fields.display_name.strip() if fields.display_name else ""
     if not name or len(name) > 500:
         raise UsageError("A team needs a displayName of 1 to 500 characters.")
-    for label, value in (("externalId", fields.external_id), ("cost center", fields.cost_center)):
-        if value is not None and len(value) > 200:
-            raise UsageError(f"A team's {label} is longer than 200 characters.")
+    if fields.external_id is not None and len(fields.external_id) > 200:
+        raise UsageError("A team's externalId is longer than 200 characters.")
     return dataclasses.asdict(fields) | {"display_name": name}
+
+
+def checked_cost_center(value: str | None) -> str | None:
+    """A cost center as stored: trimmed, None when blank; UsageError when too long or not one line."""
+    cleaned = value.strip() if value else ""
+    if len(cleaned) > MAX_COST_CENTER:
+        raise UsageError(f"A cost center is at most {MAX_COST_CENTER} characters.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+        raise UsageError("A cost center is one line of text, without control characters.")
+    return cleaned or None
 
 
 def _team_taken(name: str) -> ConflictError:
@@ -109,9 +137,15 @@ def _checked_members(conn: Connection, tenant_id: int, person_ids: Iterable[int]
 
 
 def create_team(
-    conn: Connection, tenant_id: int, fields: TeamFields, *, source: str, member_ids: Iterable[int] = ()
+    conn: Connection,
+    tenant_id: int,
+    fields: TeamFields,
+    *,
+    source: str,
+    member_ids: Iterable[int] = (),
+    cost_center: str | None = None,
 ) -> TeamRow:
-    values = _team_values(fields)
+    values = _team_values(fields) | {"cost_center": checked_cost_center(cost_center)}
     members = _checked_members(conn, tenant_id, member_ids)
     if _team_name_taken(conn, tenant_id, values["display_name"]):
         raise _team_taken(values["display_name"])
@@ -182,7 +216,7 @@ def replace_team(
     member_ids: Sequence[int] | None = None,
     expected_version: int | None = None,
 ) -> TeamRow:
-    """Write a team's state and, when `member_ids` is given, exactly those members."""
+    """Write a team's state and, when `member_ids` is given, exactly those members (its cost center stays)."""
     current = get_team(conn, tenant_id, team_id)
     check_version(current.version, expected_version, "team")
     values = _team_values(fields)
@@ -294,3 +328,33 @@ def remove_team_member(conn: Connection, tenant_id: int, team_id: int, person_id
         return False
     _bump(conn, team_id)
     return True
+
+
+def set_team_cost_center(
+    conn: Connection, tenant_id: int, team_id: int, cost_center: str | None, *, editor: Editor
+) -> TeamRow:
+    """Set (or, with None or blank, clear) a team's cost center, and record who changed it from what.
+
+    Nothing is written, not even an event, when the team already has this cost center."""
+    current = get_team(conn, tenant_id, team_id)
+    wanted = checked_cost_center(cost_center)
+    if wanted == current.cost_center:
+        return current
+    conn.execute(
+        update(teams)
+        .where(teams.c.id == team_id)
+        .values(cost_center=wanted, version=current.version + 1, updated_at=_now())
+    )
+    name = current.fields.display_name
+    add_event(
+        conn,
+        tenant_id=tenant_id,
+        connection_id=None,
+        kind=TEAM_CHANGED,
+        level="info",
+        message=f"{editor.email} changed the cost center of the team {name}: "
+        f"{current.cost_center or 'none'} → {wanted or 'none'}.",
+        details={"user_id": editor.user_id, "user": editor.email, "team_id": team_id, "team": name,
+                 "field": "cost_center", "old": current.cost_center, "new": wanted},
+    )  # fmt: skip
+    return get_team(conn, tenant_id, team_id)

@@ -1,5 +1,6 @@
-"""The JSON API of allocation: `GET /api/v1/allocation`, owners (`PUT`/`DELETE /api/v1/owners/…`) and
-applications. Members read; only admins change owners and applications, and each change is an event."""
+"""The JSON API of allocation: `GET /api/v1/allocation`, owners (`PUT`/`DELETE /api/v1/owners/…`),
+applications and teams' cost centers (`GET /api/v1/teams`, `PUT /api/v1/teams/{id}`). Members read; only
+admins change owners, applications and cost centers, and each change is an event."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from usageledger.store.ownership import (
     set_owner,
     update_application,
 )
+from usageledger.store.teams import TeamRow, all_teams, get_team, member_counts, set_team_cost_center
 from usageledger.web.deps import ApiAdmin, ApiUser, ServicesDep
 from usageledger.web.params import PathId
 from usageledger.web.schemas import ErrorOut
@@ -30,6 +32,7 @@ from usageledger.web.schemas_allocation import (
     OwnerOut,
     ResourceIO,
 )
+from usageledger.web.schemas_teams import TeamIn, TeamOut, TeamsOut
 from usageledger.web.views_allocation import AllocationForm, editor_of, read_allocation, subject_id_from_path
 
 __all__ = ["router"]
@@ -134,3 +137,27 @@ def remove_application(application_id: PathId, user: ApiAdmin, services: Service
     with services.engine.begin() as conn:
         delete_application(conn, user.tenant_id, application_id, editor=editor_of(user))
     return Response(status_code=204)
+
+
+def _team_out(t: TeamRow, members: int) -> TeamOut:
+    return TeamOut(id=t.id, name=t.fields.display_name, external_id=t.fields.external_id,
+                   cost_center=t.cost_center, source=t.source, members=members, updated_at=t.updated_at)  # fmt: skip
+
+
+@router.get("/teams", response_model=TeamsOut, summary="Teams and their cost centers")
+def teams(user: ApiUser, services: ServicesDep) -> TeamsOut:
+    with services.engine.connect() as conn:
+        counts = member_counts(conn, user.tenant_id)
+        return TeamsOut(teams=[_team_out(t, counts.get(t.id, 0)) for t in all_teams(conn, user.tenant_id)])
+
+
+@router.put("/teams/{team_id}", response_model=TeamOut, summary="Set a team's cost center (admin)")
+def put_team(team_id: PathId, body: TeamIn, user: ApiAdmin, services: ServicesDep) -> TeamOut:
+    """Set or (null) clear the team's cost center; a change is a `team_changed` event naming who made it."""
+    with services.engine.begin() as conn:
+        get_team(conn, user.tenant_id, team_id)  # 404 before anything else for another workspace's team
+        changed = set_team_cost_center(
+            conn, user.tenant_id, team_id, body.cost_center, editor=editor_of(user)
+        )
+        members = member_counts(conn, user.tenant_id).get(team_id, 0)
+    return _team_out(changed, members)

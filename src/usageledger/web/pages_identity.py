@@ -1,5 +1,6 @@
 """Identity settings (admins only; members get the 403 page): the SCIM endpoint and its tokens, the CSV
-import (upload → preview → apply), and the people and teams of the workspace.
+import (upload → preview → apply), and the people and teams of the workspace, where an admin sets each
+team's cost center (allocation charges the spend a team owns to it).
 
 The CSV's Apply re-reads the very content the admin previewed, carried back in the preview's form (never a
 file kept on the server), and plans it again inside the applying transaction, so what is applied is what
@@ -33,10 +34,11 @@ from usageledger.store.identity_events import (
     SCIM_TOKEN_REVOKED,
     list_identity_events,
 )
+from usageledger.store.ownership import Editor
 from usageledger.store.people import list_people
 from usageledger.store.runs import add_event
 from usageledger.store.scim_tokens import create_scim_token, list_scim_tokens, revoke_scim_token
-from usageledger.store.teams import list_teams, member_counts, team_names_by_person
+from usageledger.store.teams import list_teams, member_counts, set_team_cost_center, team_names_by_person
 from usageledger.web.deps import AdminUser, CsrfForm, ServicesDep
 from usageledger.web.errors import ApiError
 from usageledger.web.params import PathId
@@ -142,6 +144,23 @@ def revoke(
     return RedirectResponse(PAGE, status_code=303)
 
 
+@router.post(f"{PAGE}/teams/{{team_id}}/cost-center")
+def change_team_cost_center(
+    request: Request, team_id: PathId, services: ServicesDep, user: AdminUser, form: CsrfForm
+) -> Response:
+    """Set or (blank) clear a team's cost center; the change is a `team_changed` event naming the admin."""
+    wanted = form.get("cost_center", "")
+    try:
+        with services.engine.begin() as conn:
+            team = set_team_cost_center(conn, user.tenant_id, team_id, wanted if isinstance(wanted, str) else "",
+                                        editor=Editor(user.id, user.email))  # fmt: skip
+    except UsageError as exc:
+        return _page(request, services, user, 400, error=exc.message)
+    said = f"now charged to {team.cost_center}" if team.cost_center else "now has no cost center"
+    flash(request, f"Team “{team.fields.display_name}” {said}.")
+    return RedirectResponse(f"{PAGE}#teams", status_code=303)
+
+
 # --- CSV import -------------------------------------------------------------------------------------------
 
 
@@ -221,7 +240,7 @@ def apply(request: Request, services: ServicesDep, user: AdminUser, text: Import
             request,
             f"Imported: {s['people_created']} people added, {s['people_updated']} updated, "
             f"{s['teams_created']} teams added, {s['memberships_added']} memberships added and "
-            f"{s['memberships_removed']} removed.",
+            f"{s['memberships_removed']} removed; {s['team_cost_centers_set']} team cost centers set.",
         )
     else:
         flash(request, "Nothing to change: the directory already matches the file.")
