@@ -76,3 +76,14 @@ def test_people_list_does_not_import_the_web_stack_or_scim(tmp_path, secret_key)
         if m.split(".")[0] in {"fastapi", "starlette", "jinja2", "scim2_models", "anthropic"}
     ]
     assert heavy == []
+
+
+def test_the_preview_counts_team_cost_centers_to_set(cli, tmp_path):
+    """A `team_cost_center` column sets the team's cost center: the preview says how many it sets."""
+    path = _file(tmp_path, "email,name,team,team_cost_center\nann@acme.io,Ann,Platform,CC-9\n")
+    code, out, _ = cli("people", "import", path)
+    assert code == 0 and "1 team cost centers to set" in out
+    code, out, _ = cli("people", "import", path, "--apply")
+    assert code == 0 and "Applied" in out
+    code, out, _ = cli("people", "import", path)
+    assert code == 0 and "0 team cost centers to set" in out and "Nothing to change" in out

@@ -48,7 +48,8 @@ def _print_plan(plan: ImportPlan) -> None:
     console.print(
         f"{s['people_created']} to add, {s['people_updated']} to update, {s['people_unchanged']} unchanged; "
         f"{s['teams_created']} teams to add ({', '.join(plan.teams_to_create) or 'none'}); "
-        f"{s['memberships_added']} memberships to add, {s['memberships_removed']} to remove."
+        f"{s['memberships_added']} memberships to add, {s['memberships_removed']} to remove; "
+        f"{s['team_cost_centers_set']} team cost centers to set."
     )
 
 
