@@ -24,43 +24,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from fake_store import store_fake_organization  # bench/'s shared set-up (bench/ is on sys.path)
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from usageledger import store
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
-from usageledger.models import ACTOR, Window
 from usageledger.reports import allocation_data
 from usageledger.reports.allocation import ALLOCATION_DIMENSIONS, Allocation, allocate
 from usageledger.reports.periods import Period
 from usageledger.store.tables import actor_cost_rollup, actor_cost_rows, people, team_members, teams
-from usageledger.sync import plan_windows
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _fill(engine: Engine, fake: FakeOrganization, days: int) -> int:
-    start, end = TODAY - dt.timedelta(days=days - 1), TODAY + dt.timedelta(days=1)
     with engine.begin() as conn:
         tenant = store.ensure_default_tenant(conn)
-        connection_id = store.insert_connection(
-            conn, tenant_id=tenant, name=fake.organization.name, provider="anthropic", base_url="http://127.0.0.1:1",
-            organization_id=fake.organization.id, organization_name=fake.organization.name,
-            key_hint="sk-ant-admin01-…demo", source="analytics",
-        )  # fmt: skip
-        store.upsert_directory(conn, connection_id, fake.directory)
-        run_id = store.start_sync_run(conn, connection_id, "connect", start, end, days)
-    for window in plan_windows(start, end):
-        w = Window(window.start, window.end)
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, w)
-            writer.write_usage(fake.truth_usage(w.start, w.end))
-            writer.write_cost(fake.truth_cost(w.start, w.end))
-            writer.finish()
-            actor = store.WindowWriter(conn, connection_id, run_id, w, grain=ACTOR)
-            actor.write_usage(fake.truth_actor_usage(w.start, w.end))
-            actor.write_cost(fake.truth_actor_cost(w.start, w.end))
-            actor.finish()
+    start, end = TODAY - dt.timedelta(days=days - 1), TODAY + dt.timedelta(days=1)
+    store_fake_organization(engine, tenant, fake, start, end, actor_grain=True)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         team_ids = [conn.execute(teams.insert().values(tenant_id=tenant, display_name=name, cost_center=f"CC-{i}",

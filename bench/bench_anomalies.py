@@ -19,14 +19,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fake_store import store_fake_organization  # bench/'s shared set-up (bench/ is on sys.path)
 from sqlalchemy import Engine, create_engine, make_url, text
 
 from usageledger import store
 from usageledger.alerting.anomalies import DIMENSIONS, METRICS, find_anomalies
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
-from usageledger.models import Window
-from usageledger.sync import plan_windows
 
 TODAY = dt.datetime.now(dt.UTC).date()
 DAYS = 90
@@ -34,21 +33,9 @@ DAYS = 90
 
 def _fill(engine: Engine, rows_per_day: int) -> int:
     fake = FakeOrganization(seed=3, rows_per_day=rows_per_day, today=TODAY)
-    start, end = TODAY - dt.timedelta(days=DAYS), TODAY
     with engine.begin() as conn:
         tenant_id = store.ensure_default_tenant(conn)
-        connection_id = store.insert_connection(
-            conn, tenant_id=tenant_id, name="Bench", provider="anthropic", base_url="http://127.0.0.1:1",
-            organization_id=fake.organization.id, organization_name="Bench", key_hint=None, source="analytics",
-        )  # fmt: skip
-        store.upsert_directory(conn, connection_id, fake.directory)
-        run_id = store.start_sync_run(conn, connection_id, "connect", start, end, DAYS)
-    for window in plan_windows(start, end):
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, Window(window.start, window.end))
-            writer.write_usage(fake.truth_usage(window.start, window.end))
-            writer.write_cost(fake.truth_cost(window.start, window.end))
-            writer.finish()
+    store_fake_organization(engine, tenant_id, fake, TODAY - dt.timedelta(days=DAYS), TODAY, name="Bench")
     return tenant_id
 
 

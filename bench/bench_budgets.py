@@ -22,44 +22,27 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fake_store import store_fake_organization  # bench/'s shared set-up (bench/ is on sys.path)
 from sqlalchemy import Engine, func, select
 
 from usageledger import store
 from usageledger.alerting import evaluate_after_sync
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
-from usageledger.models import Window
 from usageledger.reports.budgets import read_budgets
 from usageledger.store.accounts import create_user
 from usageledger.store.budgets import create_budget
 from usageledger.store.ownership import Editor, create_application, set_owner
 from usageledger.store.tables import cost_rows, teams
-from usageledger.sync import plan_windows
 
 TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _fill(engine: Engine, fake: FakeOrganization, days: int) -> tuple[int, int]:
-    start, end = TODAY - dt.timedelta(days=days - 1), TODAY + dt.timedelta(days=1)
     with engine.begin() as conn:
         tenant_id = store.ensure_default_tenant(conn)
-        connection_id = store.insert_connection(
-            conn, tenant_id=tenant_id, name=fake.organization.name, provider="anthropic",
-            base_url="http://127.0.0.1:1", organization_id=fake.organization.id,
-            organization_name=fake.organization.name, key_hint="sk-ant-admin01-…demo", source="classic",
-        )  # fmt: skip
-        store.upsert_directory(conn, connection_id, fake.directory)
-        run_id = store.start_sync_run(conn, connection_id, "connect", start, end, days)
-    for window in plan_windows(start, end):
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, Window(window.start, window.end))
-            writer.write_usage(fake.truth_usage(window.start, window.end))
-            writer.write_cost(fake.truth_cost(window.start, window.end))
-            writer.finish()
-            store.set_cursor(conn, connection_id, window.end)
-    with engine.begin() as conn:
-        store.update_connection(conn, connection_id, state="connected")
-    return tenant_id, connection_id
+    start, end = TODAY - dt.timedelta(days=days - 1), TODAY + dt.timedelta(days=1)
+    return tenant_id, store_fake_organization(engine, tenant_id, fake, start, end, source="classic")
 
 
 def _top(engine: Engine, column: str, n: int) -> list[str]:

@@ -31,16 +31,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from fake_store import store_fake_organization  # bench/'s shared set-up (bench/ is on sys.path)
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Integer, create_engine, make_url, text
 
 from usageledger import store
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
-from usageledger.models import Window
 from usageledger.store import accounts
 from usageledger.store.tables import metadata
-from usageledger.sync import plan_windows
 from usageledger.web import create_app
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -72,28 +71,9 @@ def _database(postgres_url: str, keep: bool, existing: str | None = None) -> Ite
 
 def _fill_template(engine: Engine, tenant_id: int, rows_per_day: int) -> int:
     fake = FakeOrganization(seed=3, rows_per_day=rows_per_day, today=TODAY, name="Bench org 0")
-    start, end = TODAY - dt.timedelta(days=DAYS - 1), TODAY + dt.timedelta(days=1)
-    with engine.begin() as conn:
-        connection_id = store.insert_connection(
-            conn, tenant_id=tenant_id, name=fake.organization.name, provider="anthropic",
-            base_url="http://127.0.0.1:1", organization_id=fake.organization.id,
-            organization_name=fake.organization.name, key_hint="sk-ant-admin01-…demo", source="analytics",
-        )  # fmt: skip
-        store.upsert_directory(conn, connection_id, fake.directory)
-        run_id = store.start_sync_run(conn, connection_id, "connect", start, end, DAYS)
-    for window in plan_windows(start, end):
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, Window(window.start, window.end))
-            writer.write_usage(fake.truth_usage(window.start, window.end))
-            writer.write_cost(fake.truth_cost(window.start, window.end))
-            writer.finish()
-            store.set_cursor(conn, connection_id, window.end)
-    now = dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
-        store.update_sync_run(conn, run_id, status="succeeded", finished_at=now, days_done=DAYS)
-        store.update_connection(conn, connection_id, state="connected", last_sync_succeeded_at=now,
-                                last_sync_started_at=now)  # fmt: skip
-    return connection_id
+    return store_fake_organization(
+        engine, tenant_id, fake, TODAY - dt.timedelta(days=DAYS - 1), TODAY + dt.timedelta(days=1)
+    )
 
 
 def _copy_connection(engine: Engine, tenant_id: int, template_id: int, index: int) -> int:

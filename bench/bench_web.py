@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from fake_store import store_fake_organization  # bench/'s shared set-up (bench/ is on sys.path)
 from fastapi.testclient import TestClient
 
 from usageledger import store
 from usageledger.config import Settings
 from usageledger.fake import FakeOrganization
-from usageledger.models import Window
 from usageledger.store import accounts
-from usageledger.sync import plan_windows
 from usageledger.web import create_app
 
 TODAY = dt.date(2027, 1, 1)  # a full year of fake history: 2026-01-01 .. 2026-12-31
@@ -32,32 +31,7 @@ def _fill(engine, rows_per_day: int) -> tuple[int, int]:
     fake = FakeOrganization(seed=3, rows_per_day=rows_per_day, today=TODAY)
     with engine.begin() as conn:
         tenant_id = store.ensure_default_tenant(conn)
-        connection_id = store.insert_connection(
-            conn,
-            tenant_id=tenant_id,
-            name=fake.organization.name,
-            provider="anthropic",
-            base_url="http://127.0.0.1:1",
-            organization_id=fake.organization.id,
-            organization_name=fake.organization.name,
-            key_hint="sk-ant-admin01-…demo",
-            source="analytics",
-        )
-        store.upsert_directory(conn, connection_id, fake.directory)
-        run_id = store.start_sync_run(conn, connection_id, "connect", dt.date(2026, 1, 1), TODAY, 365)
-    for window in plan_windows(dt.date(2026, 1, 1), TODAY):
-        with engine.begin() as conn:
-            writer = store.WindowWriter(conn, connection_id, run_id, Window(window.start, window.end))
-            writer.write_usage(fake.truth_usage(window.start, window.end))
-            writer.write_cost(fake.truth_cost(window.start, window.end))
-            writer.finish()
-            store.set_cursor(conn, connection_id, window.end)
-    with engine.begin() as conn:
-        store.update_sync_run(
-            conn, run_id, status="succeeded", finished_at=dt.datetime.now(dt.UTC), days_done=365
-        )
-        store.update_connection(conn, connection_id, state="connected")
-    return tenant_id, connection_id
+    return tenant_id, store_fake_organization(engine, tenant_id, fake, dt.date(2026, 1, 1), TODAY)
 
 
 def _median_ms(client: TestClient, url: str, repeat: int) -> tuple[float, int]:
