@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from cryptography.fernet import Fernet
@@ -54,13 +55,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path, postgres_problem) -> 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'usageledger.db'}"
         return
+    with fresh_postgres_database("ul_test", postgres_problem) as url:
+        yield url
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str, postgres_problem: str | None) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `<prefix>_<random>`, dropped afterwards; a skip where there is
+    no PostgreSQL (a failure in CI, where its tests are mandatory)."""
     if postgres_problem:
         if IN_CI:
             pytest.fail(f"{postgres_problem}; PostgreSQL tests are mandatory in CI")
         pytest.skip(postgres_problem)
     import psycopg
 
-    name = f"ul_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

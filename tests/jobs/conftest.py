@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from tests.conftest import IN_CI, POSTGRES_URL
+from tests.conftest import fresh_postgres_database
 from tests.e2e.conftest import CliResult
 from usageledger.cli import main
 from usageledger.fake import FakeOrganization, FakeOrganizations, RunningFake, serve_in_thread
@@ -38,21 +37,8 @@ def org_key(index: int) -> str:
 @pytest.fixture
 def postgres_url(postgres_problem) -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards (these tests need PostgreSQL: no SQLite twin)."""
-    if postgres_problem:
-        if IN_CI:
-            pytest.fail(f"{postgres_problem}; PostgreSQL tests are mandatory in CI")
-        pytest.skip(postgres_problem)
-    import psycopg
-
-    name = f"ul_jobs_{uuid.uuid4().hex[:12]}"
-    admin = POSTGRES_URL.replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("ul_jobs", postgres_problem) as url:
+        yield url
 
 
 @pytest.fixture
