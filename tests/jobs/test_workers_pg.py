@@ -65,10 +65,10 @@ def test_two_workers_sync_many_organizations_exactly_through_faults_a_kill_and_a
     other, every total equals the ground truth, and the revoked key is neither retried nor scheduled."""
     failing, limited, killed_org, revoked = 0, 1, 2, 5
     # More failures than the SDK's own retries can absorb, so the first job attempt fails and the queue
-    # retries it. The sync fetches in parallel: up to 4 chains call the usage path at once (2 windows ×
-    # the daily and actor grains), each allowed 2 attempts (USAGELEDGER_MAX_RETRIES=1), so 5 errors make
-    # one chain see two in a row whatever order they are served in.
-    organizations[failing].faults.add(USAGE_PATH, "server_error", times=5)
+    # retries it. The sync fetches in parallel: up to 6 chains call the usage path at once (2 windows ×
+    # the daily grain, the actor grain and the ungrouped total), each allowed 2 attempts
+    # (USAGELEDGER_MAX_RETRIES=1), so 7 errors make one chain see two in a row in any order of service.
+    organizations[failing].faults.add(USAGE_PATH, "server_error", times=7)
     organizations[limited].faults.add(USAGE_PATH, "rate_limit", times=2, retry_after=0.05)
     organizations[killed_org].faults.add("/v1/organizations/analytics/", "slow", times=400, delay=0.05)
     organizations[revoked].add_key(org_key(revoked), "revoked")
