@@ -68,8 +68,9 @@ def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int, int]:
 
 
 def _directory_calls(rows_per_day: int) -> int:
-    """Pages of 1,000 the directory needs: workspaces, API keys, users, each live workspace's members, and
-    one RBAC groups call (403: the fake, like the demo, is a Console organization)."""
+    """Pages of 1,000 the directory needs: workspaces, API keys, users, each live workspace's members, one
+    RBAC groups call (403: the fake, like the demo, is a Console organization) and one page of Anthropic's
+    spend limits (the fake has four, under the page size of 20)."""
     fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
 
     def pages(entries: int) -> int:
@@ -82,6 +83,7 @@ def _directory_calls(rows_per_day: int) -> int:
         + pages(len(fake.directory.api_keys))
         + pages(len(fake.users))
         + members
+        + 1
         + 1
     )
 
