@@ -53,14 +53,16 @@ def test_a_budget_crossing_is_delivered_once_to_a_signed_webhook(
 
 
 def test_a_spike_in_the_stored_days_raises_one_anomaly_alert(engine: Engine) -> None:
-    """Eight weeks of a steady model, then a day at 20×: the evaluation after the sync raises it, once."""
+    """Eight weeks of a steady model, then a day at 20×: the evaluation after a sync raises it, once; the
+    evaluation after a budget change does not scan for anomalies."""
     tenant, cid = connect(engine)
     start = DAY - dt.timedelta(days=60)
     for offset in range(60):
         day = start + dt.timedelta(days=offset)
         spend(engine, cid, day, "4000" if day == DAY - dt.timedelta(days=2) else "200")
-    first = evaluate_and_deliver(engine, tenant, DAY)
-    again = evaluate_and_deliver(engine, tenant, DAY)
+    assert evaluate_and_deliver(engine, tenant, DAY) == []  # a budget change's evaluation does not scan
+    first = evaluate_and_deliver(engine, tenant, DAY, scan_anomalies=True)  # as after a sync
+    again = evaluate_and_deliver(engine, tenant, DAY, scan_anomalies=True)
     anomalies = [a for a in first if a.kind == ANOMALY_KIND]
     assert again == []
     assert anomalies and {a.details["day"] for a in anomalies} == {(DAY - dt.timedelta(days=2)).isoformat()}
