@@ -296,6 +296,21 @@ def record_delivery(
     )
 
 
+def _delivery(r: Any) -> DeliveryRow:
+    return DeliveryRow(
+        id=r.id,
+        alert_id=r.alert_id,
+        destination_id=r.destination_id,
+        destination_name=r.destination_name,
+        destination_kind=r.destination_kind,
+        attempt=r.attempt,
+        status=r.status,
+        response_code=r.response_code,
+        error=r.error,
+        at=r.at,
+    )
+
+
 def list_deliveries(
     conn: Connection,
     tenant_id: int,
@@ -311,21 +326,7 @@ def list_deliveries(
         query = query.where(t.c.alert_id == alert_id)
     if destination_id is not None:
         query = query.where(t.c.destination_id == destination_id)
-    return [
-        DeliveryRow(
-            id=r.id,
-            alert_id=r.alert_id,
-            destination_id=r.destination_id,
-            destination_name=r.destination_name,
-            destination_kind=r.destination_kind,
-            attempt=r.attempt,
-            status=r.status,
-            response_code=r.response_code,
-            error=r.error,
-            at=r.at,
-        )
-        for r in conn.execute(query)
-    ]
+    return [_delivery(r) for r in conn.execute(query)]
 
 
 def last_delivery_per_destination(
@@ -340,11 +341,7 @@ def last_delivery_per_destination(
     for r in conn.execute(query):
         per_alert = last.setdefault(r.alert_id, {})
         if r.destination_name not in per_alert:  # newest first: the first seen is the last attempt
-            per_alert[r.destination_name] = DeliveryRow(
-                id=r.id, alert_id=r.alert_id, destination_id=r.destination_id,
-                destination_name=r.destination_name, destination_kind=r.destination_kind, attempt=r.attempt,
-                status=r.status, response_code=r.response_code, error=r.error, at=r.at,
-            )  # fmt: skip
+            per_alert[r.destination_name] = _delivery(r)
     return {alert_id: list(rows.values()) for alert_id, rows in last.items()}
 
 
