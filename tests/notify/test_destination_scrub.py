@@ -4,37 +4,15 @@ tuple until a VACUUM FULL."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 
 from tests.notify.test_notify_delivery import SIGNING_SECRET, _add
+from tests.store.test_secret_deletion import _on_disk, _raw_files
 from usageledger.config import Settings
 from usageledger.notify import remove_destination
 from usageledger.store import Vault, create_engine_for, migrate, pending_scrub_marker, scrub_soon
 from usageledger.store.accounts import create_tenant
 from usageledger.store.destinations import notification_destinations
-
-
-def _files(engine: Engine) -> list[Path]:
-    if engine.dialect.name == "sqlite":
-        database = Path(str(engine.url.database))
-        return [database, Path(f"{database}-wal")]
-    with engine.connect() as conn:
-        conn.exec_driver_sql("CHECKPOINT")
-        directory = conn.exec_driver_sql("SHOW data_directory").scalar()
-        relative = conn.execute(text("select pg_relation_filepath('notification_destinations')")).scalar()
-    path = Path(str(directory)) / str(relative)
-    try:
-        path.read_bytes()
-    except OSError:
-        pytest.skip("the PostgreSQL data directory is not readable here; cannot scan its raw files")
-    return [path]
-
-
-def _on_disk(files: list[Path], secret: bytes) -> bool:
-    return any(path.exists() and secret[10:60] in path.read_bytes() for path in files)
 
 
 def test_a_deleted_destination_s_secret_is_in_no_database_file(tmp_path, database_url) -> None:
@@ -54,12 +32,12 @@ def test_a_deleted_destination_s_secret_is_in_no_database_file(tmp_path, databas
             ).scalar_one()
         if engine.dialect.name == "sqlite":
             engine.connect().exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").close()
-        before = _files(engine)
+        before = _raw_files(engine, "notification_destinations")
         assert _on_disk(before, sealed)  # the scan sees it while it is there
         with engine.begin() as conn:
             remove_destination(conn, added.row.id, tenant_id=tenant, by="ada@example.com")
         assert scrub_soon(settings, engine)
-        assert not _on_disk(_files(engine) + before, sealed)
+        assert not _on_disk(_raw_files(engine, "notification_destinations") + before, sealed)
         assert not pending_scrub_marker(settings).exists()
     finally:
         engine.dispose()

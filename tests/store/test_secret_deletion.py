@@ -63,12 +63,12 @@ def _sqlite_files(engine: Engine) -> list[Path]:
     return [database, Path(f"{database}-wal")]
 
 
-def _postgres_files(engine: Engine) -> list[Path] | None:
-    """The credentials table's file (after a CHECKPOINT), or None when this process cannot read it."""
+def _postgres_files(engine: Engine, table: str) -> list[Path] | None:
+    """The table's file (after a CHECKPOINT), or None when this process cannot read it."""
     with engine.connect() as conn:
         conn.exec_driver_sql("CHECKPOINT")
         directory = conn.exec_driver_sql("SHOW data_directory").scalar()
-        relative = conn.execute(text("select pg_relation_filepath('credentials')")).scalar()
+        relative = conn.execute(text("select pg_relation_filepath(:t)"), {"t": table}).scalar()
     path = Path(str(directory)) / str(relative)
     try:
         path.read_bytes()
@@ -77,10 +77,11 @@ def _postgres_files(engine: Engine) -> list[Path] | None:
     return [path]
 
 
-def _raw_files(engine: Engine) -> list[Path]:
+def _raw_files(engine: Engine, table: str = "credentials") -> list[Path]:
+    """The files that hold the table's rows: the SQLite database and its WAL, or PostgreSQL's relation file."""
     if engine.dialect.name == "sqlite":
         return _sqlite_files(engine)
-    files = _postgres_files(engine)
+    files = _postgres_files(engine, table)
     if files is None:
         pytest.skip("the PostgreSQL data directory is not readable here; cannot scan its raw files")
     return files
