@@ -27,6 +27,8 @@ __all__ = [
     "Dimensions",
     "Grain",
     "GroupField",
+    "HOURLY",
+    "HourlyDimensions",
     "MAX_GROUP_BY",
     "Organization",
     "UsageRecord",
@@ -55,6 +57,9 @@ MAX_GROUP_BY = 5
 # is fetched and stored at this breakdown. The one list of them: the cost tables' columns and natural key,
 # the wire decoding and the cost group_by[] derive from `Grain.cost_breakdown`, which defaults to it.
 COST_BREAKDOWN: tuple[str, ...] = ("cost_type", "token_type")
+
+
+_BUCKET_COLUMNS = {"1d": "day", "1h": "hour"}
 
 
 class Dimensions(NamedTuple):
@@ -105,6 +110,9 @@ class Grain:
     usage_metrics: tuple[str, ...] = USAGE_METRICS
     cost_metrics: tuple[str, ...] = COST_METRICS
     cost_breakdown: tuple[str, ...] = COST_BREAKDOWN
+    # The API's time_bucket_width: "1d" rows are keyed by their UTC day (a date), "1h" rows by the UTC
+    # hour they start (an aware datetime), stored in a column named after the width (`bucket_column`).
+    bucket_width: str = "1d"
 
     def __post_init__(self) -> None:
         dims = set(self.dimensions)
@@ -121,6 +129,17 @@ class Grain:
             )
         if clash := self.rollups.keys() & self.cost_rollups.keys():
             raise ValueError(f"grain {self.name}: rollups {sorted(clash)} are declared twice")
+        if self.bucket_width not in _BUCKET_COLUMNS:
+            raise ValueError(
+                f"grain {self.name}: bucket width {self.bucket_width!r} is not one of {list(_BUCKET_COLUMNS)}"
+            )
+        if self.bucket_width != "1d" and (self.rollups or self.cost_rollups):
+            raise ValueError(f"grain {self.name}: only daily grains have rollups (they sum days)")
+
+    @property
+    def bucket_column(self) -> str:
+        """The stored column a row's time bucket is kept in: `day` (a date) or `hour` (a UTC datetime)."""
+        return _BUCKET_COLUMNS[self.bucket_width]
 
     @property
     def dimensions(self) -> tuple[str, ...]:
@@ -202,7 +221,29 @@ ACTOR = Grain(
         "actor": ("organization_id", "actor_type", "actor_id", "workspace_id", "product"),
     },
 )
-GRAINS: tuple[Grain, ...] = (DAILY, ACTOR)  # every declared grain; the store builds each one's tables
+
+
+class HourlyDimensions(NamedTuple):
+    """The dimension values of one row of the hourly grain: the model used in a workspace."""
+
+    organization_id: str | None = None
+    workspace_id: str | None = None
+    model: str | None = None
+
+
+# The hourly grain: one row per UTC hour x workspace and model, kept for the recent days only (the
+# lookback and today), so the overview can show today by hour and alerts need not wait for a day to end.
+# Coarse on purpose: two group_by[] slots keep it to a few usage and cost pages a sync, where the daily
+# grain's five at an hourly width would be 24 times its rows (see the README's "Hourly data").
+HOURLY = Grain(
+    name="hourly",
+    key=HourlyDimensions,
+    group_by=("workspace_id", "model"),
+    usage_table="hourly_usage_rows",
+    cost_table="hourly_cost_rows",
+    bucket_width="1h",
+)
+GRAINS: tuple[Grain, ...] = (DAILY, ACTOR, HOURLY)  # every declared grain; the store builds each one's tables
 
 # The grain of a stored row, in the order of the natural key (after connection and day).
 DIMENSIONS: tuple[str, ...] = DAILY.dimensions
@@ -234,10 +275,13 @@ class Window:
 
 
 class UsageRecord(NamedTuple):
-    """Token usage of one day and one combination of a grain's dimensions."""
+    """Token usage of one time bucket and one combination of a grain's dimensions.
+
+    `day` is the bucket: a date for daily grains, the aware UTC datetime an hour starts for the hourly one.
+    """
 
     day: dt.date
-    dims: Dimensions | ActorDimensions
+    dims: Dimensions | ActorDimensions | HourlyDimensions
     uncached_input_tokens: int = 0
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -260,8 +304,8 @@ class CostRecord(NamedTuple):
     cost is broken out: the API cannot attribute requests to a component (usage rows carry them).
     """
 
-    day: dt.date
-    dims: Dimensions | ActorDimensions
+    day: dt.date  # the bucket, as in UsageRecord
+    dims: Dimensions | ActorDimensions | HourlyDimensions
     amount_cents: Decimal = Decimal(0)
     list_amount_cents: Decimal = Decimal(0)
     currency: str = "USD"
