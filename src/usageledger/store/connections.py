@@ -29,12 +29,10 @@ from usageledger.store.runs import (
 )
 from usageledger.store.spend_limits import anthropic_spend_limits
 from usageledger.store.tables import (
-    actor_cost_rows,
-    actor_usage_rows,
+    GRAIN_TABLES,
     anthropic_actors,
     connections,
     cost_adjustments,
-    cost_rows,
     credentials,
     tenants,
     usage_rows,
@@ -269,10 +267,7 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
     """Delete every synced row of a connection (usage, cost, directory) and reset its cursor."""
     removed = 0
     for table in (
-        usage_rows,
-        cost_rows,
-        actor_usage_rows,
-        actor_cost_rows,
+        *(table for tables in GRAIN_TABLES.values() for table in tables),  # every grain's rows
         cost_adjustments,  # synced data too: the revisions of closed days
         *DIRECTORY_TABLES,
         anthropic_actors,

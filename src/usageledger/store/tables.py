@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from usageledger.models import ACTOR, DAILY, GRAINS, Grain
+from usageledger.models import ACTOR, DAILY, GRAINS, HOURLY, Grain
 
 __all__ = [
     "UTCDateTime",
@@ -208,35 +208,45 @@ def _metric_column(name: str) -> Column[Any]:
     return Column(name, BigInteger, nullable=name == "requests")
 
 
-def _grain_table(name: str, key: tuple[str, ...], metrics: tuple[str, ...]) -> Table:
-    """A grain's usage or cost rows: one per connection, day and `key` values (the natural key)."""
+def _bucket_column(grain: Grain) -> Column[Any]:
+    """The column a grain's row is bucketed by: its UTC day, or the UTC hour it starts (hourly grains)."""
+    if grain.bucket_width == "1d":
+        return Column(grain.bucket_column, Date, nullable=False)
+    return Column(grain.bucket_column, UTCDateTime, nullable=False)
+
+
+def _grain_table(grain: Grain, name: str, key: tuple[str, ...], metrics: tuple[str, ...]) -> Table:
+    """A grain's usage or cost rows: one per connection, time bucket and `key` values (the natural key)."""
     return Table(
         name,
         metadata,
         Column("id", Integer, primary_key=True),
         Column("connection_id", Integer, ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
-        Column("day", Date, nullable=False),
+        _bucket_column(grain),
         *_dimension_columns(key),
         *[_metric_column(metric) for metric in metrics],
         Column("sync_run_id", Integer, nullable=False),
-        UniqueConstraint("connection_id", "day", *key, name=f"uq_{name}_natural_key"),
+        UniqueConstraint("connection_id", grain.bucket_column, *key, name=f"uq_{name}_natural_key"),
     )
 
 
 def _usage_table(grain: Grain) -> Table:
-    return _grain_table(grain.usage_table, grain.dimensions, grain.usage_metrics)
+    return _grain_table(grain, grain.usage_table, grain.dimensions, grain.usage_metrics)
 
 
 def _cost_table(grain: Grain) -> Table:
     """Cost rows are keyed by the dimensions and the cost breakdown (cost type, token type; '' for none)."""
-    return _grain_table(grain.cost_table, grain.cost_dimensions, grain.cost_metrics)
+    return _grain_table(grain, grain.cost_table, grain.cost_dimensions, grain.cost_metrics)
 
 
-usage_rows = _usage_table(DAILY)
-cost_rows = _cost_table(DAILY)
+# Every grain's usage and cost tables, by grain name: built from the declarations, never listed again.
+GRAIN_TABLES: dict[str, tuple[Table, Table]] = {g.name: (_usage_table(g), _cost_table(g)) for g in GRAINS}
+usage_rows, cost_rows = GRAIN_TABLES[DAILY.name]
 # The second grain, who used what through which product; synced in the same windows as the first.
-actor_usage_rows = _usage_table(ACTOR)
-actor_cost_rows = _cost_table(ACTOR)
+actor_usage_rows, actor_cost_rows = GRAIN_TABLES[ACTOR.name]
+# The recent days by hour (workspace x model): replaced whole by every sync that reaches today.
+hourly_usage_rows, hourly_cost_rows = GRAIN_TABLES[HOURLY.name]
+__all__ += ["GRAIN_TABLES", "hourly_cost_rows", "hourly_usage_rows"]
 
 sync_runs = Table(
     "sync_runs",

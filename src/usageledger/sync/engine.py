@@ -23,6 +23,7 @@ from .. import store
 from ..anthropic import (
     ActorSource,
     AdminApiClient,
+    Source,
     Totals,
     fetch_directory,
     source_named,
@@ -35,6 +36,7 @@ from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_
 from .credentials import open_admin_key
 from .events import note_directory_skipped, record_error, record_event, record_rate_limits
 from .fetcher import WindowFetcher, pages_ahead, plan_chains, windows_ahead
+from .hourly import hourly_range, sync_hours
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .spend_limits import read_spend_limits, store_spend_limits
@@ -140,7 +142,7 @@ def run_sync(
         )
         del admin_key
         summary = _sync_windows(
-            settings, engine, client, connection, run_id, windows, progress, permit, owner, started
+            settings, engine, client, connection, run_id, windows, progress, permit, owner, started, today
         )
     except UsageLedgerError as exc:
         _finish_failed(engine, connection, run_id, exc, client, owner)
@@ -165,6 +167,7 @@ def _sync_windows(
     permit: SyncPermit,
     owner: str,
     started: float,
+    today: dt.date,
 ) -> SyncSummary:
     connection_id = connection.id
     source = source_named(
@@ -289,6 +292,7 @@ def _sync_windows(
             if progress:
                 progress(days_done, days_total)
     waited_for_api = fetcher.waited
+    hourly_rows = _sync_hours(settings, engine, client, connection, run_id, permit, windows, today, source)
 
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
@@ -338,6 +342,7 @@ def _sync_windows(
                 },
                 # The writer's idle time: the rest of the sync's seconds were spent writing.
                 "waited_for_api_seconds": round(waited_for_api, 3),
+                "hourly_rows": {"usage": hourly_rows[0], "cost": hourly_rows[1]},
             },
         )
     return SyncSummary(
@@ -350,6 +355,27 @@ def _sync_windows(
         api_calls=client.calls,
         seconds=seconds,
         source=source.name,
+    )
+
+
+def _sync_hours(
+    settings: Settings,
+    engine: Engine,
+    client: AdminApiClient,
+    connection: store.ConnectionRow,
+    run_id: int,
+    permit: SyncPermit,
+    windows: list[Window],
+    today: dt.date,
+    source: Source,
+) -> tuple[int, int]:
+    """The recent days by hour, when this sync reached today and reads the analytics endpoints (the
+    classic reports price by day only); the hourly rows are otherwise left as they are."""
+    if source.name != "analytics" or not windows or windows[-1].end <= today:
+        return 0, 0
+    span = hourly_range(today, dt.datetime.now(dt.UTC), settings.lookback_days)
+    return sync_hours(
+        engine, client, connection, run_id, permit, settings.page_limit, span, today, windows[0].start
     )
 
 

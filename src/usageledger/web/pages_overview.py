@@ -6,6 +6,7 @@ filters, with the filters as typed and status 400, never the error page.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +15,17 @@ from fastapi.responses import Response
 from usageledger.errors import UsageError
 from usageledger.reports.month_close import adjustments_booked
 from usageledger.reports.periods import PERIOD_PRESETS
+from usageledger.reports.today_by_hour import today_by_hour
 from usageledger.web.deps import PageUser, ServicesDep
 from usageledger.web.pages_budgets import budget_card
 from usageledger.web.templating import render
-from usageledger.web.views_overview import OverviewForm, cost_chart, organization_options, read_overview
+from usageledger.web.views_overview import (
+    OverviewForm,
+    cost_chart,
+    hour_chart,
+    organization_options,
+    read_overview,
+)
 
 __all__ = ["OVERVIEW_PATH", "router"]
 
@@ -48,6 +56,8 @@ def overview_page(
                 conn, user.tenant_id, overview.period.start, overview.period.end, overview.organization
             )
             context.update(budget_card(conn, user.tenant_id, overview.today))
+            hours = today_by_hour(conn, user.tenant_id, dt.datetime.now(dt.UTC), overview.organization)
+            context.update(hours=hours, hour_chart=hour_chart(hours))
     except UsageError as exc:
         with services.engine.connect() as conn:
             organizations = organization_options(conn, user.tenant_id)

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["OverviewOut"]
+__all__ = ["OverviewOut", "TodayByHourOut"]
 
 Money = str
 
@@ -134,3 +134,22 @@ class OverviewOut(BaseModel):
         description="The period's cost per cost type: tokens, web search, code execution, session usage."
     )
     connections: list[ConnectionCardOut]
+
+
+class HourOut(BaseModel):
+    hour: str = Field(description="The UTC hour it starts, RFC 3339.")
+    cost_usd: Money
+    tokens: int = Field(description="Every input and output token: uncached, cache read and write, output.")
+    yesterday_cost_usd: Money | None = Field(
+        description="The same hour yesterday; null when not kept by hour."
+    )
+
+
+class TodayByHourOut(BaseModel):
+    date: str = Field(description="Today, UTC.")
+    total_usd: Money = Field(description="Since midnight UTC, as of the last sync.")
+    synced_at: str | None = Field(description="The newest successful sync of these connections.")
+    has_hourly_data: bool = Field(
+        description="False until a sync has fetched hours (or for classic reports)."
+    )
+    hours: list[HourOut] = Field(description="Midnight to the current hour, oldest first.")

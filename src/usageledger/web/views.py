@@ -67,6 +67,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "fallback",
     "key_verified",
     "mismatch",
+    "hourly_skipped",
     "connected",
     "sync_retry",
     "sync_halted",

@@ -17,10 +17,19 @@ from usageledger.config import Settings
 from usageledger.errors import UsageError
 from usageledger.reports.overview import OrganizationOption, Overview, build_overview
 from usageledger.reports.periods import CUSTOM_PERIOD, Period, resolve_period
+from usageledger.reports.today_by_hour import TodayByHour
 from usageledger.store import list_connections
 from usageledger.web.chart_cost import CostDay, render_cost_chart
 
-__all__ = ["OverviewForm", "cost_chart", "organization_options", "read_overview", "resolve_form", "utc_today"]
+__all__ = [
+    "OverviewForm",
+    "cost_chart",
+    "hour_chart",
+    "organization_options",
+    "read_overview",
+    "resolve_form",
+    "utc_today",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,29 @@ def cost_chart(overview: Overview) -> Markup:
         days,
         title=f"Reported cost per day, {overview.period.label.lower()} (UTC)",
         previous_label=overview.previous.label,
+    )
+
+
+def _hour_name(hour: dt.date) -> str:
+    return f"{hour:%H}:00–{hour:%H}:59 UTC"
+
+
+def _hour_axis(hour: dt.date) -> str:
+    return f"{hour:%H}:00"
+
+
+def hour_chart(today: TodayByHour) -> Markup:
+    """Today's cost by hour as bars, yesterday's same hours as the faint line."""
+    hours = [CostDay(h.hour, h.amount, h.previous, False) for h in today.hours]
+    return render_cost_chart(
+        hours,
+        title=f"Reported cost by hour, today so far ({today.day.isoformat()}, UTC)",
+        previous_label="Yesterday, same hour",
+        axis_name=_hour_axis,
+        name_of=_hour_name,
+        heading="Hour",
+        empty="No cost yet today.",
+        provisional_legend=False,
     )
 
 

@@ -1,0 +1,107 @@
+"""The hourly grain's rows: replaced whole by each sync, summed by hour exactly, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from usageledger.models import CostRecord, HourlyDimensions, UsageRecord
+from usageledger.reports.today_by_hour import today_by_hour, today_by_hour_json
+from usageledger.store import RepeatedRowError, ensure_default_tenant, purge_usage, update_connection
+from usageledger.store.hourly import hourly_totals, replace_hours
+from usageledger.store.tables import hourly_cost_rows, hourly_usage_rows
+
+NOW = dt.datetime(2026, 11, 26, 14, 37, tzinfo=dt.UTC)
+MIDNIGHT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+
+
+def _hour(offset: int) -> dt.datetime:
+    return MIDNIGHT + dt.timedelta(hours=offset)
+
+
+def _usage(offset: int, model: str = "claude-a", tokens: int = 10, org: str = "org-demo") -> UsageRecord:
+    dims = HourlyDimensions(org, "wrk_a", model)
+    return UsageRecord(_hour(offset), dims, tokens, 2 * tokens, 3 * tokens, 0, 0, 1, 0)
+
+
+def _cost(offset: int, cents: str, model: str = "claude-a", token_type: str = "output_tokens") -> CostRecord:
+    dims = HourlyDimensions("org-demo", "wrk_a", model)
+    return CostRecord(_hour(offset), dims, Decimal(cents), Decimal(cents), "USD", None, ("tokens", token_type))
+
+
+def _count(conn, table) -> int:
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_hours_are_replaced_whole_and_summed_exactly(engine, connection_id):
+    with engine.begin() as conn:
+        stored = replace_hours(
+            conn,
+            connection_id,
+            1,
+            [_usage(-10), _usage(1), _usage(1, "claude-b", 5), _usage(14)],
+            [_cost(1, "0.000001"), _cost(1, "12.345678", token_type="uncached_input_tokens"), _cost(14, "100")],
+        )
+    assert stored == (4, 3)
+    with engine.connect() as conn:
+        rows = hourly_totals(conn, [connection_id], MIDNIGHT, MIDNIGHT + dt.timedelta(days=1))
+    assert [(r.hour, r.amount_microcents, r.tokens) for r in rows] == [
+        (_hour(1), 12_345_679, 90),  # 0.000001 + 12.345678 cents, exactly; (10 + 20 + 30) + (5 + 10 + 15)
+        (_hour(14), 100_000_000, 60),
+    ]
+    assert rows[0].hour.tzinfo is not None  # aware UTC back from both databases
+
+    # The next sync's hours replace every stored one: an hour no longer listed is gone.
+    with engine.begin() as conn:
+        replace_hours(conn, connection_id, 2, [_usage(2, tokens=1)], [])
+        assert _count(conn, hourly_usage_rows) == 1
+        assert _count(conn, hourly_cost_rows) == 0
+
+
+def test_a_repeated_hourly_row_fails_and_keeps_the_old_rows(engine, connection_id):
+    with engine.begin() as conn:
+        replace_hours(conn, connection_id, 1, [_usage(3)], [_cost(3, "1")])
+    with pytest.raises(RepeatedRowError), engine.begin() as conn:
+        replace_hours(conn, connection_id, 2, [_usage(4), _usage(4)], [])
+    with engine.connect() as conn:
+        assert [r.hour for r in hourly_totals(conn, [connection_id], _hour(0), _hour(24))] == [_hour(3)]
+
+
+def test_purge_deletes_the_hours_too(engine, connection_id):
+    with engine.begin() as conn:
+        replace_hours(conn, connection_id, 1, [_usage(3)], [_cost(3, "1")])
+        purge_usage(conn, connection_id)
+        assert _count(conn, hourly_usage_rows) == _count(conn, hourly_cost_rows) == 0
+
+
+def test_today_by_hour_lists_midnight_to_now_beside_yesterday(engine, connection_id):
+    with engine.begin() as conn:
+        tenant = ensure_default_tenant(conn)
+        replace_hours(
+            conn,
+            connection_id,
+            1,
+            [_usage(5), _usage(5, org="org-other")],
+            [_cost(-24 + 5, "250"), _cost(5, "1000"), _cost(16, "7")],  # 16:00 is after now: not listed
+        )
+        update_connection(conn, connection_id, last_sync_succeeded_at=NOW - dt.timedelta(minutes=7))
+    with engine.connect() as conn:
+        today = today_by_hour(conn, tenant, NOW, organization="org-demo")
+        nobody = today_by_hour(conn, tenant, NOW, organization="org-nobody")
+    assert [h.hour for h in today.hours] == [_hour(i) for i in range(15)]  # 00:00 … 14:00
+    assert today.hours[5].amount == Decimal("10.00") and today.hours[5].tokens == 60
+    assert today.hours[5].previous == Decimal("2.50")
+    assert today.total == Decimal("10.00")
+    assert today.synced_at == NOW - dt.timedelta(minutes=7)
+    body = today_by_hour_json(today)
+    assert body["total_usd"] == "10.00000000"
+    assert body["hours"][5] == {
+        "hour": "2026-11-26T05:00:00Z",
+        "cost_usd": "10.00000000",
+        "tokens": 60,
+        "yesterday_cost_usd": "2.50000000",
+    }
+    assert not nobody.has_data and nobody.total == 0 and nobody.hours[5].previous is None
