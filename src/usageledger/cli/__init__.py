@@ -25,7 +25,7 @@ _GC_THRESHOLDS = (50_000, 20, 100)
 
 def _commands() -> typer.Typer:
     """The Typer app with every command registered (importing a command module registers its commands)."""
-    from . import admin, allocate, budgets, close, demo, destinations, export, people, queries, worker  # noqa: F401  (they register their commands on `app`)
+    from . import admin, allocate, budgets, close, demo, destinations, export, people, queries, today, worker  # noqa: F401  (they register their commands on `app`)
     from .app import app
 
     globals()["app"] = app  # the package's `app` is the Typer app, not the `app.py` module it lives in

@@ -1,0 +1,112 @@
+"""The hourly grain (UTC hour × workspace × model for the recent days), synced after the daily windows.
+
+The real CLI against the fake on loopback, on SQLite and PostgreSQL: what is stored equals the fake's
+ground truth exactly, it adds up to the daily grain, `usageledger today` shows it, and a refused hourly
+fetch never fails the sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import pytest
+from sqlalchemy import Engine, create_engine, select
+
+from usageledger.anthropic import hourly
+from usageledger.models import HOURLY
+from usageledger.store.tables import events, hourly_cost_rows, hourly_usage_rows
+from usageledger.sync.hourly import hourly_range
+
+_MICROCENT = Decimal("0.000001")
+
+
+@pytest.fixture
+def db(cli_env) -> Iterator[Engine]:
+    engine = create_engine(cli_env["USAGELEDGER_DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _span(fake) -> tuple[dt.datetime, dt.datetime]:
+    return hourly_range(fake.today, dt.datetime.now(dt.UTC), lookback_days=3)
+
+
+def _stored(db: Engine) -> tuple[dict, dict]:
+    dims = HOURLY.dimensions
+    with db.connect() as conn:
+        usage = {
+            (_aware(r.hour), *(r[d] for d in dims)): tuple(r[m] for m in HOURLY.usage_metrics)
+            for r in conn.execute(select(hourly_usage_rows)).mappings()
+        }
+        cost: dict[tuple, int] = {}
+        for r in conn.execute(select(hourly_cost_rows)).mappings():
+            key = (_aware(r.hour), *(r[d] for d in dims))
+            cost[key] = cost.get(key, 0) + r["amount_microcents"]
+    return usage, cost
+
+
+def _truth(fake, start: dt.datetime, end: dt.datetime) -> tuple[dict, dict]:
+    usage = {(r.day, *(v or "" for v in r.dims)): tuple(r[2:]) for r in fake.truth_hourly_usage(start, end)}
+    cost: dict[tuple, int] = {}
+    for r in fake.truth_hourly_cost(start, end):
+        key = (r.day, *(v or "" for v in r.dims))
+        # Each cost and token type is one amount on the wire, stored as exact micro-cents.
+        part = r.amount_cents.quantize(_MICROCENT, rounding=ROUND_HALF_EVEN).scaleb(6)
+        cost[key] = cost.get(key, 0) + int(part)
+    return usage, {k: v for k, v in cost.items()}
+
+
+def test_the_stored_hours_equal_the_truth_and_the_daily_grain(cli, fake, connected, db):
+    start, end = _span(fake)
+    stored_usage, stored_cost = _stored(db)
+    truth_usage, truth_cost = _truth(fake, start, end)
+    assert stored_usage and stored_usage == truth_usage
+    assert stored_cost == truth_cost
+    hours = {key[0] for key in stored_usage}
+    assert min(hours) >= start and max(hours) < end  # the lookback's midnight to the current hour
+    # The whole days add up to the daily grain (the sync checks it): no mismatch, no skipped hours.
+    kinds = [e["kind"] for e in cli("events", "--json").json()]
+    assert "mismatch" not in kinds and "hourly_skipped" not in kinds
+
+
+def test_a_second_sync_replaces_the_hours_and_today_shows_them(cli, fake, connected, db):
+    before = _stored(db)
+    assert cli("sync").exit_code == 0
+    assert _stored(db) == before  # replaced, not added to
+    result = cli("today", "--format", "json")
+    assert result.exit_code == 0, result.err
+    shown = result.json()
+    now = dt.datetime.now(dt.UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    assert [h["hour"] for h in shown][0] == midnight.strftime("%Y-%m-%dT%H:%M:%SZ")
+    today_cost = sum(v for k, v in before[1].items() if k[0] >= midnight)
+    assert sum(Decimal(h["cost_usd"]) for h in shown) == Decimal(today_cost).scaleb(-8)
+    table = cli("today")
+    assert table.exit_code == 0 and "Today so far: $" in table.out
+
+
+def test_a_refused_hourly_fetch_does_not_fail_the_sync(cli, fake, connected, db, monkeypatch):
+    """An API that refuses the hourly request (here: minute buckets over four days, a 400): the daily
+    windows commit, the sync succeeds, the old hours stay and an event says why."""
+    before = _stored(db)
+    real = hourly.HourlySource._params
+
+    def refused(self, *args, **kwargs):
+        return {**real(self, *args, **kwargs), "time_bucket_width": "1m"}
+
+    monkeypatch.setattr(hourly.HourlySource, "_params", refused)
+    result = cli("sync")
+    assert result.exit_code == 0, result.err
+    assert _stored(db) == before
+    with db.connect() as conn:
+        skipped = conn.execute(
+            select(events.c.level, events.c.message).where(events.c.kind == "hourly_skipped")
+        ).all()
+    assert len(skipped) == 1 and skipped[0].level == "warning"
+    assert "not refreshed" in skipped[0].message and "daily data of this sync is stored" in skipped[0].message
