@@ -59,7 +59,7 @@ Combo = tuple[str, str, str | None, str | None, str | None, str | None, str | No
 _WIDTH = len(DAILY.dimensions)  # a row's dimensions come first, then its metrics
 _NO_USAGE = (0,) * (catalog.ACTOR_AT - _WIDTH)
 _DAY_CACHE_SIZE = 96
-_HOUR_CACHE_SIZE = 8  # days split by hour are ~10x a day's rows; the hourly grain reads a few recent days
+_HOUR_CACHE_SIZE = 6  # a day split by hour is ~20x its rows (19 MB at 2,300 a day): lookback + today
 _HOUR = dt.timedelta(hours=1)
 _TIER_WEIGHT = {"standard": 1.0, "batch": 2.5, "priority": 1.5}
 
