@@ -3,7 +3,8 @@
 The sorted, aggregated rows of a query are cached (LRU) so that paging through a large window costs
 one aggregation, then a slice and the JSON of one page per request. Aggregation works day by day, and
 the groups of a day are cached too: usage and cost pages of a window and its ungrouped totals (what a
-sync asks for) share them instead of summing the same rows four times.
+sync asks for) share them instead of summing the same rows four times. Hour buckets (time_bucket_width=1h)
+group the generator's hourly split of each day hour by hour; a day's 24 hours are one cached entry.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def parse_query(kind: str, params: QueryParams, betas: list[str], fake: FakeOrga
         raise invalid("The range from starting_at to ending_at may span at most 31 days")
     if bucket is None:
         start, end = floor_hour(starting), floor_hour(ending)
-    else:  # buckets are whole UTC days or hours, from the one starting_at falls in to the last that starts before ending_at
+    else:  # whole UTC days or hours: from the one starting_at falls in to the last starting before ending_at
         start, end = (floor_day(starting) if bucket == "1d" else floor_hour(starting)), ending
 
     allowed = catalog.USAGE_GROUP_BY if kind == "usage" else catalog.COST_GROUP_BY
@@ -424,12 +425,10 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> 
         ordered = reversed(days) if q.descending else days
         return list(chain.from_iterable(d.by_metric(q.kind) for d in ordered))
     metric = _metric(q.kind, "total_tokens" if q.order_by == "time" else q.order_by)
-    if q.width == "1h":  # as below, the hour for the day
+    if q.bucketed:  # by (bucket, names) already: sorting by metric, then bucket, completes the order
         entries = list(chain.from_iterable(d.by_name() for d in days))
-        return _sorted_by_keys(entries, [(sign * metric(m), _hour_number(h)) for h, _, m in entries])
-    if q.bucketed:  # by (day, names) already: sorting by metric, then day, completes the order
-        entries = list(chain.from_iterable(d.by_name() for d in days))
-        return _sorted_by_keys(entries, [(sign * metric(m), day.toordinal()) for day, _, m in entries])
+        number = _hour_number if q.width == "1h" else dt.date.toordinal
+        return _sorted_by_keys(entries, [(sign * metric(m), number(day)) for day, _, m in entries])
     acc: dict[tuple[Any, ...], tuple[int, ...]] = {}
     for d in days:
         for key, values in d.groups.items():
