@@ -352,6 +352,18 @@ def test_hourly_requests_the_api_refuses_are_400(
     assert needle in response.json()["error"]["message"]
 
 
+def test_faults_apply_to_hourly_requests(http: httpx.Client, fake: FakeOrganization) -> None:
+    """Scripted faults hit hourly requests as daily ones: a 429, then a repeated cursor, then the page."""
+    params = {**_window(DAYS[-1], TODAY, "1h"), "group_by[]": list(HOURLY.group_by), "limit": 5}
+    first = http.get(USAGE, params=params, headers=BETA).json()
+    fake.faults.add(USAGE, "rate_limit", times=1)
+    fake.faults.add(USAGE, "repeated_cursor", times=1)
+    assert http.get(USAGE, params=params, headers=BETA).status_code == 429
+    again = http.get(USAGE, params={**params, "page": first["next_page"]}, headers=BETA).json()
+    assert again["next_page"] == first["next_page"] and again["has_more"] is True
+    assert http.get(USAGE, params=params, headers=BETA).json() == first
+
+
 def test_revised_and_injected_days_split_consistently() -> None:
     """After revise_days the hours re-split to the revised day; injected anomalies scale the hours too."""
     day = dt.date(2026, 5, 12)
