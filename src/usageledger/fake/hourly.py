@@ -48,7 +48,7 @@ class HourlySplit:
         rng = Random(seed * 104_729 + HOURS)
         self._seed = seed
         shapes = [tuple(_LOCAL_DAY[(hour + offset) % HOURS] for hour in range(HOURS)) for offset in _OFFSETS]
-        # profile index per workspace; the last profile is the Batch tier's
+        # the variants of each UTC offset's profile, then the Batch tier's (last); a workspace has an offset
         self._profiles = [[_cumulative(shape, rng) for _ in range(_VARIANTS)] for shape in (*shapes, _FLAT)]
         self._zone = {ws: rng.randrange(len(_OFFSETS)) for ws in sorted(workspace_ids)}
 
