@@ -15,6 +15,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import usageledger
 from usageledger.fake import FakeOrganization
 from usageledger.fake.analytics import components
 from usageledger.fake.anomalies import Injection
-from usageledger.models import HOURLY, HourlyDimensions
+from usageledger.models import HOURLY, CostRecord, HourlyDimensions, UsageRecord
 
 from .conftest import TODAY
 
@@ -209,27 +210,32 @@ def test_the_served_hours_equal_the_hourly_truth(http: httpx.Client, fake: FakeO
 def test_hourly_truth_sums_to_the_daily_truth(fake: FakeOrganization) -> None:
     """The hourly truth of whole days, summed per day and workspace × model, equals the daily truth's."""
     start, end = dt.date(2026, 6, 1), dt.date(2026, 6, 4)
-
-    def daily(records: list[Any], key: Callable[[Any], Any], value: Callable[[Any], Any]) -> dict[Any, Any]:
-        sums: dict[Any, Any] = defaultdict(int)
-        for record in records:
-            sums[key(record)] += value(record)
-        return dict(sums)
-
-    def day_of(t: Any) -> dt.date:
-        return t.day.date() if isinstance(t.day, dt.datetime) else t.day
-
     hourly = fake.truth_hourly_usage(_midnight(start), _midnight(end))
-    assert {t.day.hour for t in hourly} == set(range(24))
-    key = lambda t: (day_of(t), t.dims.workspace_id, t.dims.model)  # noqa: E731
-    for field in ("uncached_input_tokens", "output_tokens", "cache_read_input_tokens", "requests"):
-        value = lambda t, field=field: getattr(t, field)  # noqa: E731
-        assert daily(hourly, key, value) == daily(fake.truth_usage(start, end), key, value)
-    cost_key = lambda t: (day_of(t), t.dims.workspace_id, t.dims.model, t.breakdown)  # noqa: E731
-    amount = lambda t: t.amount_cents  # noqa: E731
-    assert daily(fake.truth_hourly_cost(_midnight(start), _midnight(end)), cost_key, amount) == daily(
-        fake.truth_cost_by_type(start, end), cost_key, amount
+    hours = {t.day for t in hourly if isinstance(t.day, dt.datetime)}
+    assert len(hourly) == sum(isinstance(t.day, dt.datetime) for t in hourly) and len(hours) == 3 * 24
+    assert _per_day_and_model(hourly) == _per_day_and_model(fake.truth_usage(start, end))
+    assert _per_day_and_model(fake.truth_hourly_cost(_midnight(start), _midnight(end))) == _per_day_and_model(
+        fake.truth_cost_by_type(start, end)
     )
+
+
+def _per_day_and_model(
+    records: list[UsageRecord] | list[CostRecord],
+) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Metrics (usage) or amounts (cost, per breakdown) summed per UTC day, workspace and model."""
+    sums: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for t in records:
+        day = t.day.date() if isinstance(t.day, dt.datetime) else t.day
+        if isinstance(t, CostRecord):
+            key, values = (
+                (day, t.dims.workspace_id, t.dims.model, t.breakdown),
+                (t.amount_cents, t.list_amount_cents),
+            )
+        else:
+            key, values = (day, t.dims.workspace_id, t.dims.model), tuple(t[2:])
+        found = sums.get(key)
+        sums[key] = values if found is None else tuple(map(add, found, values))
+    return sums
 
 
 def _midnight(day: dt.date) -> dt.datetime:
