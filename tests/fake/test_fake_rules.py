@@ -97,7 +97,7 @@ def test_unknown_path_is_404(http: httpx.Client) -> None:
         (USAGE, {"starting_at": "2026-03-01T00:00:00Z", "ending_at": "2026-04-02T00:00:00Z"}, "31 days"),
         (USAGE, {**WEEK, "ending_at": "2026-02-01T00:00:00Z"}, "after starting_at"),
         (USAGE, {**WEEK, "time_bucket_width": "1w"}, "time_bucket_width"),
-        (USAGE, {**WEEK, "time_bucket_width": "1h"}, "1d"),
+        (USAGE, {**WEEK, "time_bucket_width": "1m"}, "1d"),
         (USAGE, {**WEEK, "limit": "0"}, "limit"),
         (USAGE, {**WEEK, "limit": "1001"}, "limit"),
         (USAGE, {**WEEK, "limit": "many"}, "limit"),

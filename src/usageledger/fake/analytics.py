@@ -3,7 +3,8 @@
 The sorted, aggregated rows of a query are cached (LRU) so that paging through a large window costs
 one aggregation, then a slice and the JSON of one page per request. Aggregation works day by day, and
 the groups of a day are cached too: usage and cost pages of a window and its ungrouped totals (what a
-sync asks for) share them instead of summing the same rows four times.
+sync asks for) share them instead of summing the same rows four times. Hour buckets (time_bucket_width=1h)
+group the generator's hourly split of each day hour by hour; a day's 24 hours are one cached entry.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 from operator import add, itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import catalog
 from .generator import amount_text, list_amount_text
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["AnalyticsQuery", "RawRows", "ResultCache", "build_page", "parse_query", "self_cursor"]
 
 _DAY = dt.timedelta(days=1)
+_HOUR = dt.timedelta(hours=1)
 _MAX_RANGE = dt.timedelta(days=31)
 _FILTERS = {  # query parameter -> (dimension, allowed values or None for free text)
     "models": ("model", None),
@@ -64,7 +66,7 @@ class AnalyticsQuery:
     kind: str  # "usage" or "cost"
     start: dt.datetime
     end: dt.datetime
-    bucketed: bool
+    width: str | None  # the time bucket: "1d", "1h" or None (one row for the range)
     dims: tuple[str, ...]  # modelled dimensions grouped by, in catalog.DIM_INDEX order
     fan_cost_type: bool
     fan_token_type: bool
@@ -75,12 +77,16 @@ class AnalyticsQuery:
     offset: int
     qhash: str
 
+    @property
+    def bucketed(self) -> bool:
+        return self.width is not None
+
     def cache_key(self) -> tuple[Any, ...]:
         return (
             self.kind,
             self.start,
             self.end,
-            self.bucketed,
+            self.width,
             self.dims,
             self.fan_cost_type,
             self.fan_token_type,
@@ -106,19 +112,22 @@ def parse_query(kind: str, params: QueryParams, betas: list[str], fake: FakeOrga
     width = params.get("time_bucket_width")
     if width not in (None, "", "1d", "1h", "1m"):
         raise invalid(f"time_bucket_width: expected one of '1d', '1h', '1m', got {width!r}")
-    if width in ("1h", "1m"):
-        raise invalid(f"time_bucket_width: {width!r} is not served by this fake; use '1d'")
-    bucketed = width == "1d"
+    if width == "1m":
+        raise invalid(f"time_bucket_width: {width!r} is not served by this fake; use '1d' or '1h'")
+    bucket = width or None
     ending = parse_time(params.get("ending_at"), "ending_at", required=False)
     if ending is None:
-        if bucketed:
+        if bucket:
             raise invalid("ending_at: Field required when time_bucket_width is set")
         ending = min(now, starting + _MAX_RANGE)
     if ending <= starting:
         raise invalid("ending_at: must be after starting_at")
     if ending - starting > _MAX_RANGE:
         raise invalid("The range from starting_at to ending_at may span at most 31 days")
-    start, end = (floor_day(starting), ending) if bucketed else (floor_hour(starting), floor_hour(ending))
+    if bucket is None:
+        start, end = floor_hour(starting), floor_hour(ending)
+    else:  # whole UTC days or hours: from the one starting_at falls in to the last starting before ending_at
+        start, end = (floor_day(starting) if bucket == "1d" else floor_hour(starting)), ending
 
     allowed = catalog.USAGE_GROUP_BY if kind == "usage" else catalog.COST_GROUP_BY
     group_by: list[str] = []
@@ -160,7 +169,7 @@ def parse_query(kind: str, params: QueryParams, betas: list[str], fake: FakeOrga
         kind,
         start,
         end,
-        bucketed,
+        bucket,
         dims,
         fan_cost_type,
         fan_token_type,
@@ -178,12 +187,14 @@ def self_cursor(kind: str, params: QueryParams) -> str:
     return params.get("page") or encode_cursor(0, query_hash(f"analytics/{kind}", params))
 
 
-Entry = tuple[Any, ...]  # (bucket day | None, group key, metrics[, components])
+Entry = tuple[Any, ...]  # (bucket day | bucket hour | None, group key, metrics[, components])
+_Built = TypeVar("_Built")
 
 
 @dataclass(slots=True)
 class _DayGroups:
-    """The groups of one day for one grouping, in first-seen order, and their sorted orders (memoized).
+    """The groups of one bucket (a day, or an hour as an aware datetime) for one grouping, in first-seen
+    order, and their sorted orders (memoized).
 
     `ranks` (covering every key of `groups`, all below `span`) orders keys by their names.
     """
@@ -266,7 +277,7 @@ class ResultCache:
         self._size = size
         self._days_size = days
         self._entries: OrderedDict[tuple[Any, ...], tuple[list[Entry], dict[Any, str]]] = OrderedDict()
-        self._days: OrderedDict[tuple[Any, ...], _DayGroups] = OrderedDict()
+        self._days: OrderedDict[tuple[Any, ...], Any] = OrderedDict()  # _DayGroups, or a day's hours
         self._names: dict[tuple[str, ...], _NameRanks] = {}
         self._lock = threading.Lock()
 
@@ -297,11 +308,20 @@ class ResultCache:
             return ranks.covering(keys)
 
     def get_or_group_day(self, key: tuple[Any, ...], build: Callable[[], _DayGroups]) -> _DayGroups:
+        return self._get_or_build_day(key, build)
+
+    def get_or_group_hours(
+        self, key: tuple[Any, ...], build: Callable[[], list[_DayGroups]]
+    ) -> list[_DayGroups]:
+        """A day's 24 hours of groups: one entry of the per-day LRU, as a day of the daily buckets is."""
+        return self._get_or_build_day(key, build)
+
+    def _get_or_build_day(self, key: tuple[Any, ...], build: Callable[[], _Built]) -> _Built:
         with self._lock:
             found = self._days.get(key)
             if found is not None:
                 self._days.move_to_end(key)
-                return found
+                return found  # type: ignore[no-any-return]
         result = build()
         with self._lock:
             self._days[key] = result
@@ -350,7 +370,23 @@ def _group_key(dims: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
 
 def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date, cache: ResultCache) -> _DayGroups:
     """One day's rows summed per group key (the grouped dimensions' values), in first-seen order."""
-    rows = fake.day_rows(day)
+    return _group_rows(fake, q, day, fake.day_rows(day), cache)
+
+
+def group_hours(
+    fake: FakeOrganization, q: AnalyticsQuery, day: dt.date, cache: ResultCache
+) -> list[_DayGroups]:
+    """Each UTC hour of a day, its rows summed per group key as group_day sums a day's."""
+    midnight = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    return [
+        _group_rows(fake, q, midnight + hour * _HOUR, rows, cache)
+        for hour, rows in enumerate(fake.hour_rows(day))
+    ]
+
+
+def _group_rows(
+    fake: FakeOrganization, q: AnalyticsQuery, bucket: dt.date, rows: list[Row], cache: ResultCache
+) -> _DayGroups:
     if q.filters:
         rows = [row for row in rows if all(row[i] in allowed for i, allowed in q.filters)]
     fan = q.kind == "cost" and (q.fan_cost_type or q.fan_token_type)
@@ -358,7 +394,7 @@ def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date, cache: Re
     if not q.dims and not fan:
         if rows:
             groups[()] = tuple(sum(column) for column in list(zip(*rows, strict=True))[8:16])
-        return _DayGroups(day, groups, {(): 0}, 1)
+        return _DayGroups(bucket, groups, {(): 0}, 1)
     keyfn = _group_key(q.dims)
     found = groups.get
     for row in rows:
@@ -366,7 +402,7 @@ def group_day(fake: FakeOrganization, q: AnalyticsQuery, day: dt.date, cache: Re
         values = row[8:16] + tuple(components(row)) if fan else row[8:16]
         summed = found(key)
         groups[key] = values if summed is None else tuple(map(add, summed, values))
-    return _DayGroups(day, groups, *cache.name_ranks(fake, q.dims, groups.keys()))
+    return _DayGroups(bucket, groups, *cache.name_ranks(fake, q.dims, groups.keys()))
 
 
 def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> list[Entry]:
@@ -377,18 +413,22 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> 
     as ranks), which give the same order as one sort by the whole key.
     """
     base = (fake.revision, fake.today, q.kind == "cost" and (q.fan_cost_type or q.fan_token_type))
-    days = [
-        cache.get_or_group_day((*base, day, q.dims, q.filters), partial(group_day, fake, q, day, cache))
-        for day in _days(q.start, q.end)
-    ]
+    if q.width == "1h":
+        days = _hours(fake, q, cache, base)
+    else:
+        days = [
+            cache.get_or_group_day((*base, day, q.dims, q.filters), partial(group_day, fake, q, day, cache))
+            for day in _days(q.start, q.end)
+        ]
     sign = -1 if q.descending else 1
     if q.bucketed and q.order_by == "time":
         ordered = reversed(days) if q.descending else days
         return list(chain.from_iterable(d.by_metric(q.kind) for d in ordered))
     metric = _metric(q.kind, "total_tokens" if q.order_by == "time" else q.order_by)
-    if q.bucketed:  # by (day, names) already: sorting by metric, then day, completes the order
+    if q.bucketed:  # by (bucket, names) already: sorting by metric, then bucket, completes the order
         entries = list(chain.from_iterable(d.by_name() for d in days))
-        return _sorted_by_keys(entries, [(sign * metric(m), day.toordinal()) for day, _, m in entries])
+        number = _hour_number if q.width == "1h" else dt.date.toordinal
+        return _sorted_by_keys(entries, [(sign * metric(m), number(day)) for day, _, m in entries])
     acc: dict[tuple[Any, ...], tuple[int, ...]] = {}
     for d in days:
         for key, values in d.groups.items():
@@ -397,6 +437,27 @@ def aggregate(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> 
     ranks, span = cache.name_ranks(fake, q.dims, acc.keys())
     entries = [(None, k, v) for k, v in acc.items()]
     return _sorted_by_keys(entries, [ranks[k] + sign * metric(v) * span for _, k, v in entries])
+
+
+def _hours(
+    fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache, base: tuple[Any, ...]
+) -> list[_DayGroups]:
+    """The groups of every hour that starts in [q.start, q.end), oldest first, from cached days of hours.
+
+    Today's hours end at the current one, so its entry is keyed by that hour too (the real clock moves).
+    """
+    today, current = fake.today, fake.now().hour
+    hours: list[_DayGroups] = []
+    for day in _days(floor_day(q.start), q.end):
+        key = (*base, "1h", day, q.dims, q.filters, current if day == today else None)
+        day_hours = cache.get_or_group_hours(key, partial(group_hours, fake, q, day, cache))
+        hours += [h for h in day_hours if q.start <= h.day < q.end]
+    return hours
+
+
+def _hour_number(hour: dt.datetime) -> int:
+    """Hours since 0001-01-01: orders hour buckets as an int, as toordinal() orders days."""
+    return hour.toordinal() * 24 + hour.hour
 
 
 def _total_tokens(m: tuple[int, ...]) -> int:
@@ -458,9 +519,8 @@ def _cost_json(units: int, requests: int | None) -> str:
 
 def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) -> dict[str, Any]:
     """The page for a validated query; `data` is pre-rendered JSON (RawRows)."""
-    entries, memo = cache.get_or_build(
-        (*q.cache_key(), fake.revision, fake.today), lambda: aggregate(fake, q, cache)
-    )
+    clock = (fake.revision, fake.today) if q.width != "1h" else (fake.revision, fake.today, fake.now().hour)
+    entries, memo = cache.get_or_build((*q.cache_key(), *clock), lambda: aggregate(fake, q, cache))
     page = entries[q.offset : q.offset + q.limit]
     fields = catalog.ANALYTICS_GROUP_FIELDS if q.kind == "usage" else _COST_FIELDS
     template = _group_template(fields, q.dims)
@@ -475,6 +535,8 @@ def build_page(fake: FakeOrganization, q: AnalyticsQuery, cache: ResultCache) ->
             bounds = memo[bucket] = (
                 f'"starting_at":"{bucket.isoformat()}T00:00:00Z",'
                 f'"ending_at":"{(bucket + _DAY).isoformat()}T00:00:00Z"'
+                if q.width == "1d"
+                else f'"starting_at":"{rfc3339(bucket)}","ending_at":"{rfc3339(bucket + _HOUR)}"'
             )
         group = memo.get(key)
         if group is None:
