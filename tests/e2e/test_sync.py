@@ -10,6 +10,7 @@ import pytest
 
 from usageledger.fake import FAKE_ADMIN_KEY
 from usageledger.sync import plan_windows
+from usageledger.sync.hourly import hourly_range
 
 from .conftest import (
     BACKFILL_DAYS,
@@ -102,6 +103,10 @@ def minimum_backfill_calls(fake, start: dt.date, end: dt.date) -> int:
         expected += -(-len(usage) // 1000) + -(-len(cost) // 1000) + 2
         # The actor grain, in the same windows: usage and cost pages of its served rows.
         expected += 2 * -(-served_actor_rows(fake, w_start, w_end) // 1000)
+    # The hourly grain of the recent days, once: usage and cost pages of its hour × workspace × model rows.
+    hours_start, hours_end = hourly_range(fake.today, dt.datetime.now(dt.UTC), lookback_days=3)
+    hourly = len(fake.truth_hourly_usage(hours_start, hours_end))
+    expected += 2 * max(1, -(-hourly // 1000))
     return expected
 
 
