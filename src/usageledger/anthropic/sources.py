@@ -10,8 +10,9 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from ..errors import MalformedResponseError
 from ..models import ACTOR, DAILY, CostRecord, UsageRecord, Window
 from .actor_wire import ActorPage, parse_actor_cost, parse_actor_usage
 from .client import AdminApiClient
@@ -78,6 +79,20 @@ def usage_totals(records: Any) -> tuple[int, int, int, int, int]:
         sums[3] += r.cache_creation_5m_input_tokens
         sums[4] += r.cache_creation_1h_input_tokens
     return (sums[0], sums[1], sums[2], sums[3], sums[4])
+
+
+P = TypeVar("P", UsagePage, CostPage)
+
+
+def _one_page(page: P, what: str) -> P:
+    """An ungrouped query without time buckets is one row for the range: a page that says more follow is
+    malformed (summing a second page, or ignoring it, would both check the window against a wrong total)."""
+    if page.has_more:
+        raise MalformedResponseError(
+            f"The Anthropic API said more pages follow an ungrouped {what} total (one row by definition). "
+            "Nothing from this window was stored; the next sync fetches it again."
+        )
+    return page
 
 
 class AnalyticsSource:
@@ -153,14 +168,20 @@ class AnalyticsSource:
         }
 
     def fetch_usage_totals(self, window: Window) -> Totals:
-        page = parse_analytics_usage(
-            self._client.get_analytics_page("usage", self._total_params(window)), self._organization_id
+        page = _one_page(
+            parse_analytics_usage(
+                self._client.get_analytics_page("usage", self._total_params(window)), self._organization_id
+            ),
+            "usage",
         )
         return Totals(tokens=usage_totals(page.records))
 
     def fetch_cost_totals(self, window: Window) -> Totals:
-        page = parse_analytics_cost(
-            self._client.get_analytics_page("cost", self._total_params(window)), self._organization_id
+        page = _one_page(
+            parse_analytics_cost(
+                self._client.get_analytics_page("cost", self._total_params(window)), self._organization_id
+            ),
+            "cost",
         )
         return Totals(
             tokens=(0, 0, 0, 0, 0), amount_cents=sum((r.amount_cents for r in page.records), Decimal(0))
