@@ -66,6 +66,8 @@ def upgrade() -> None:
             f"INSERT INTO {table} (connection_id, month, {', '.join(dims)}, {', '.join(sums)}) "
             f"SELECT {keys}, {totals} FROM {daily} GROUP BY {keys}"
         )
+        if postgres:  # statistics now, or the planner takes the filled table for empty until autovacuum runs
+            op.execute(f"ANALYZE {table}")
 
 
 def downgrade() -> None:
