@@ -221,17 +221,17 @@ def _parts(conn: Connection, kind: str, q: UsageQuery) -> list[_Part]:
         first_month = next_month(since)
     last_month = None if until is None else until.replace(day=1)
     after = None if until is None else until + dt.timedelta(days=1)
-    if until is not None and after is not None and after.day != 1:
-        if _stored_between(conn, daily, q, after, next_month(until)):
-            parts.append(_Part(daily, until.replace(day=1), until))
-            last_month = _previous_month(until)
+    if (
+        until is not None
+        and after is not None
+        and after.day != 1
+        and _stored_between(conn, daily, q, after, next_month(until))
+    ):
+        parts.append(_Part(daily, until.replace(day=1), until))
+        last_month = (until.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the month before
     if first_month is None or last_month is None or first_month <= last_month:
         parts.append(_Part(monthly, first_month, last_month))
     return parts
-
-
-def _previous_month(day: dt.date) -> dt.date:
-    return (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
 def _grouped_part(
