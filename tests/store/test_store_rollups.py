@@ -158,3 +158,53 @@ def test_monthly_rollups_equal_the_daily_ones_summed(engine: Engine, connection_
     assert months == 4  # (January, February) x (m1, m2)
     write(7, keep=3)  # every day revised, 2 February gone
     _assert_months_sum_the_days(engine)
+
+
+def test_the_migration_sums_the_days_stored_before_it_into_months(database_url: str, tmp_path) -> None:
+    """A database with daily rollups from before revision 0016 gets monthly rollups that are their sums."""
+    from sqlalchemy import text
+
+    from usageledger.config import Settings
+    from usageledger.store import create_engine_for, migrate
+
+    engine = create_engine_for(Settings(home=tmp_path, database_url=database_url))
+    try:
+        migrate(engine, "0014")
+        with engine.begin() as conn:  # the rows as an older version wrote them, by hand: no newer column
+            conn.execute(text("INSERT INTO tenants (id, name, created_at) VALUES (1, 't', '2026-01-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO connections (id, tenant_id, name, provider, state, base_url, created_at) "
+                    "VALUES (1, 1, 'c', 'anthropic', 'connected', 'http://x', '2026-01-01')"
+                )
+            )
+            for i, day in enumerate(("2026-01-30", "2026-01-31", "2026-02-01")):
+                for model in ("m1", "m2"):
+                    conn.execute(
+                        text(
+                            "INSERT INTO usage_by_model (connection_id, day, organization_id, model, "
+                            "uncached_input_tokens, output_tokens, cache_read_input_tokens, "
+                            "cache_creation_5m_input_tokens, cache_creation_1h_input_tokens, requests, "
+                            "web_search_requests) VALUES (1, :day, 'org', :model, :n, 1, 2, 3, 4, :requests, 0)"
+                        ),
+                        {"day": day, "model": model, "n": 10 + i, "requests": None if i == 1 else i},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO cost_by_api_key (connection_id, day, organization_id, workspace_id, "
+                        "api_key_id, amount_microcents, list_amount_microcents, requests) "
+                        "VALUES (1, :day, 'org', 'w', 'k', :amount, :amount, NULL)"
+                    ),
+                    {"day": day, "amount": 1_000_000_007 * (i + 1)},
+                )
+        migrate(engine)
+        _assert_months_sum_the_days(engine)
+        with engine.connect() as conn:
+            january = conn.execute(
+                select(MONTHLY_ROLLUPS["cost"]["api_key"].c.amount_microcents).where(
+                    MONTHLY_ROLLUPS["cost"]["api_key"].c.month == dt.date(2026, 1, 1)
+                )
+            ).scalar_one()
+        assert january == 3_000_000_021
+    finally:
+        engine.dispose()
