@@ -14,7 +14,8 @@ rows and bytes per row, the figures the README's capacity math starts from.
 
 Usage: python bench/bench_pg_pages.py [--usage-rows 10000000] [--rows-per-day 2100] [--repeat 9]
        (small first: --usage-rows 1000000 --rows-per-day 600)
-       python bench/bench_pg_pages.py --existing ul_bench_pages_…   (re-time a database kept by --keep)
+       python bench/bench_pg_pages.py --existing ul_bench_pages_…   (re-time a database kept by --keep;
+           it is migrated first, so one kept before a new rollup gets it filled by its migration)
        python bench/bench_pg_pages.py --sizes-from-sync 31 --rows-per-day 2100
 """
 

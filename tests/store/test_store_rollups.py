@@ -10,7 +10,14 @@ from store_db_fixtures import cost, usage
 
 from usageledger.models import Window
 from usageledger.store import WindowWriter, start_sync_run
-from usageledger.store.tables import ROLLUP_GRAINS, cost_rollups, cost_rows, usage_rollups, usage_rows
+from usageledger.store.tables import (
+    MONTHLY_ROLLUPS,
+    ROLLUP_GRAINS,
+    cost_rollups,
+    cost_rows,
+    usage_rollups,
+    usage_rows,
+)
 
 D1, D2, D3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
 WINDOW = Window(D1, D3)
@@ -98,3 +105,106 @@ def test_each_rollup_is_summed_from_the_rows_or_from_a_grain_that_holds_it():
 
     grains = {"a": ("x",), "ab": ("x", "y"), "abc": ("x", "y", "z"), "ad": ("x", "w")}
     assert _base_grains(grains) == {"a": "ad", "ab": "abc", "abc": "abc", "ad": "ad"}
+
+
+def _assert_months_sum_the_days(engine: Engine) -> None:
+    """Each monthly rollup equals its daily rollup summed per connection, month and dimensions."""
+    from usageledger.store.tables import GRAIN_ROLLUPS
+
+    with engine.connect() as conn:
+        for kind, monthly_tables in MONTHLY_ROLLUPS.items():
+            for name, monthly in monthly_tables.items():
+                daily = GRAIN_ROLLUPS["daily"][kind][name]
+                summed: dict[tuple, list] = {}
+                for row in conn.execute(select(daily)).mappings():
+                    key = (row["connection_id"], row["day"].replace(day=1),
+                           *[row[c.name] for c in daily.primary_key.columns][2:])  # fmt: skip
+                    values = [row[c.name] for c in daily.columns if not c.primary_key]
+                    old = summed.get(key)
+                    summed[key] = (
+                        values
+                        if old is None
+                        else [
+                            a if b is None else b if a is None else a + b
+                            for a, b in zip(old, values, strict=True)
+                        ]
+                    )
+                stored = {
+                    tuple(row[: len(monthly.primary_key.columns)]): list(row[len(monthly.primary_key.columns) :])
+                    for row in conn.execute(select(*monthly.primary_key.columns, *[
+                        c for c in monthly.columns if not c.primary_key]))
+                }  # fmt: skip
+                assert stored == summed, monthly.name
+
+
+def test_monthly_rollups_equal_the_daily_ones_summed(engine: Engine, connection_id: int) -> None:
+    """Windows across a month's end, a revision of days in both months, and a day that vanished."""
+    days = [dt.date(2026, 1, 30), dt.date(2026, 1, 31), dt.date(2026, 2, 1), dt.date(2026, 2, 2)]
+    window = Window(days[0], days[-1] + dt.timedelta(days=1))
+
+    def write(tokens: int, keep: int) -> None:
+        with engine.begin() as conn:
+            run = start_sync_run(conn, connection_id, "manual", window.start, window.end, window.days)
+            writer = WindowWriter(conn, connection_id, run, window)
+            writer.write_usage([usage(d, model=m, tokens=tokens + i) for i, d in enumerate(days[:keep])
+                                for m in ("m1", "m2")])  # fmt: skip
+            writer.write_cost([cost(d, model="m1", cents=f"{tokens}.5") for d in days[:keep]])
+            writer.finish()
+
+    write(100, keep=4)
+    _assert_months_sum_the_days(engine)
+    with engine.connect() as conn:
+        months = conn.execute(select(func.count()).select_from(MONTHLY_ROLLUPS["usage"]["model"])).scalar()
+    assert months == 4  # (January, February) x (m1, m2)
+    write(7, keep=3)  # every day revised, 2 February gone
+    _assert_months_sum_the_days(engine)
+
+
+def test_the_migration_sums_the_days_stored_before_it_into_months(database_url: str, tmp_path) -> None:
+    """A database with daily rollups from before revision 0016 gets monthly rollups that are their sums."""
+    from sqlalchemy import text
+
+    from usageledger.config import Settings
+    from usageledger.store import create_engine_for, migrate
+
+    engine = create_engine_for(Settings(home=tmp_path, database_url=database_url))
+    try:
+        migrate(engine, "0014")
+        with engine.begin() as conn:  # the rows as an older version wrote them, by hand: no newer column
+            conn.execute(text("INSERT INTO tenants (id, name, created_at) VALUES (1, 't', '2026-01-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO connections (id, tenant_id, name, provider, state, base_url, created_at) "
+                    "VALUES (1, 1, 'c', 'anthropic', 'connected', 'http://x', '2026-01-01')"
+                )
+            )
+            for i, day in enumerate(("2026-01-30", "2026-01-31", "2026-02-01")):
+                for model in ("m1", "m2"):
+                    conn.execute(
+                        text(
+                            "INSERT INTO usage_by_model (connection_id, day, organization_id, model, "
+                            "uncached_input_tokens, output_tokens, cache_read_input_tokens, "
+                            "cache_creation_5m_input_tokens, cache_creation_1h_input_tokens, requests, "
+                            "web_search_requests) VALUES (1, :day, 'org', :model, :n, 1, 2, 3, 4, :requests, 0)"
+                        ),
+                        {"day": day, "model": model, "n": 10 + i, "requests": None if i == 1 else i},
+                    )
+                conn.execute(
+                    text(
+                        "INSERT INTO cost_by_api_key (connection_id, day, organization_id, workspace_id, "
+                        "api_key_id, amount_microcents, list_amount_microcents, requests) "
+                        "VALUES (1, :day, 'org', 'w', 'k', :amount, :amount, NULL)"
+                    ),
+                    {"day": day, "amount": 1_000_000_007 * (i + 1)},
+                )
+        migrate(engine)
+        _assert_months_sum_the_days(engine)
+        with engine.connect() as conn:
+            january = conn.execute(
+                select(MONTHLY_ROLLUPS["cost"]["api_key"].c.amount_microcents).where(
+                    MONTHLY_ROLLUPS["cost"]["api_key"].c.month == dt.date(2026, 1, 1)
+                )
+            ).scalar_one()
+        assert january == 3_000_000_021
+    finally:
+        engine.dispose()

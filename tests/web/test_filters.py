@@ -30,7 +30,7 @@ from usageledger.reports.series import (
     query_series,
 )
 from usageledger.reports.usage import UsageQuery, query_cost, query_usage
-from usageledger.store.tables import cost_rollups, cost_rows, usage_rollups, usage_rows
+from usageledger.store.tables import MONTHLY_ROLLUPS, cost_rollups, cost_rows, usage_rollups, usage_rows
 from usageledger.web.charts import SERIES_PALETTE, plan_colours, series_colour
 
 BACKFILL_DAYS = 70
@@ -186,7 +186,8 @@ def test_pick_lists_hold_exactly_the_stored_values_of_this_workspace(admin, outs
     """Each filter lists exactly the values stored for this connection (names beside ids); another workspace's
     values never show."""
     with engine.begin() as conn:  # Globex's data uses a model nobody else has
-        for table in (usage_rows, cost_rows, *usage_rollups.values(), *cost_rollups.values()):
+        monthly = [t for tables in MONTHLY_ROLLUPS.values() for t in tables.values()]
+        for table in (usage_rows, cost_rows, *usage_rollups.values(), *cost_rollups.values(), *monthly):
             if "model" not in table.c:  # the per-key rollup has no model
                 continue
             conn.execute(update(table).where(table.c.connection_id == globex_connection,

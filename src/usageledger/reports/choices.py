@@ -2,7 +2,7 @@
 
 The web filters are pick lists of these, never free text. Values come from the stored usage and cost
 (so a key that was deleted upstream but has usage is still there, and one without usage is not), read
-from the smallest table that holds the field; names come from the synced directory.
+from the smallest table that holds the field (a monthly rollup); names come from the synced directory.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Connection, Table, select, union
 
 from usageledger.store.connections import get_connection
-from usageledger.store.rollups import table_for
+from usageledger.store.rollups import monthly_for, table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
 
 from .rows import GROUP_KEYS
@@ -48,7 +48,9 @@ def stored_values(
     column = GROUP_KEYS[field]
     selects = []
     for kind in ("usage", "cost"):
-        t = table_for(kind, [column])
+        # The monthly rollup holds every value the daily one does, in a twelfth of a year's rows.
+        monthly = monthly_for(kind, [column])
+        t = table_for(kind, [column]) if monthly is None else monthly
         # DISTINCT in each branch: each table's values come deduplicated from an index in order, and
         # the UNION then merges hundreds of values rather than sorting every stored row.
         selects.append(

@@ -21,10 +21,10 @@ from usageledger.errors import UsageError
 from usageledger.reports.cost_types import (
     CacheEffect,
     CostTypeShare,
-    plan_cache_effect,
-    plan_cost_by_type,
-    query_cost_breakdown,
-    query_usage_by_model_day,
+    plan_cache_saving,
+    plan_cost_type_shares,
+    query_cache_reads,
+    query_cost_by_type,
 )
 from usageledger.reports.forecast import Forecast, plan_change, plan_forecast
 from usageledger.reports.periods import Period, comparable_previous, first_provisional_day, resolve_period
@@ -191,21 +191,19 @@ def _replace(q: UsageQuery, **changes: Any) -> UsageQuery:
 def _cache_and_cost_types(
     conn: Connection, base: UsageQuery, organization: str | None
 ) -> tuple[CacheEffect, list[CostTypeShare]]:
-    """What the cache saved and the cost per type, from the stored cost breakdown (see `cost_types`)."""
+    """What the cache saved and the cost per type, from the stored cost breakdown (see `cost_types`).
+
+    The database sums both to a few rows: reading a year's (day, organization, model) cells into Python
+    was most of a year-to-date overview's time (~0.4 s of 0.6 s on 15 organizations).
+    """
     assert base.since is not None and base.until is not None
     tenant, since, until = base.tenant_id, base.since, base.until
-    breakdown = query_cost_breakdown(
-        conn, tenant_id=tenant, since=since, until=until, organization=organization
-    )
-    usage = query_usage_by_model_day(
-        conn, tenant_id=tenant, since=since, until=until, organization=organization
-    )
+    reads = query_cache_reads(conn, tenant_id=tenant, since=since, until=until, organization=organization)
     totals = query_usage(conn, _replace(base, group_by=())).totals
     all_input = totals.input_tokens + totals.cache_read_input_tokens + totals.cache_creation_input_tokens
-    cache = plan_cache_effect(
-        usage, breakdown, cache_read_tokens=totals.cache_read_input_tokens, input_tokens=all_input
-    )
-    return cache, plan_cost_by_type(breakdown)
+    cache = plan_cache_saving(reads, cache_read_tokens=totals.cache_read_input_tokens, input_tokens=all_input)
+    by_type = query_cost_by_type(conn, tenant_id=tenant, since=since, until=until, organization=organization)
+    return cache, plan_cost_type_shares(by_type)
 
 
 def _card(status: ConnectionStatus, now: dt.datetime, stale_after: dt.timedelta) -> ConnectionCard:

@@ -1,7 +1,9 @@
 """Usage and cost queries, the read model behind every rendering.
 
 Grouping, filtering, sorting, paging and totals all happen in SQL, on the smallest table holding every
-field a query needs (the daily rollups by model or by workspace, else the rows themselves). Stored ''
+field a query needs (the daily rollups by model, workspace or API key, else the rows themselves). A query
+not grouped by date reads whole months from the rollup's monthly twin and only the days of a month it
+cuts through from the daily one (`_parts`): a year is twelve rows a group, not 365. Stored ''
 dimensions come back as None. Money is summed as exact integer micro-cents and returned as Decimal
 dollars (see `rows`). `iter_usage` streams every group of a query in chunks, for exports of any size.
 """
@@ -9,7 +11,7 @@ dollars (see `rows`). `iter_usage` streams every group of a query in chunks, for
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Subquery,
     Table,
     func,
+    literal,
     literal_column,
     null,
     select,
@@ -30,7 +33,7 @@ from sqlalchemy import (
 from usageledger.errors import UsageError
 from usageledger.models import DAILY, GROUP_FIELDS
 from usageledger.store.connections import get_connection
-from usageledger.store.rollups import table_for
+from usageledger.store.rollups import monthly_for, next_month, table_for
 from usageledger.store.tables import anthropic_api_keys, anthropic_workspaces, connections
 from usageledger.store.tables import usage_rows as usage_table
 
@@ -130,46 +133,144 @@ class UsageQuery:
 # --- SQL ---------------------------------------------------------------------------------------------
 
 
+def _bucket(t: Table) -> ColumnElement[Any]:
+    """The table's time bucket: `day`, or a monthly rollup's `month` (its first day)."""
+    return t.c.month if "month" in t.c else t.c.day
+
+
 def _group_expr(conn: Connection, t: Table, name: str) -> ColumnElement[Any]:
     if name == "date":
         return t.c.day
     if name == "month":
         if conn.dialect.name == "postgresql":
-            return func.to_char(t.c.day, "YYYY-MM")
-        return func.strftime("%Y-%m", t.c.day)
+            return func.to_char(_bucket(t), "YYYY-MM")
+        return func.strftime("%Y-%m", _bucket(t))
     return t.c[GROUP_KEYS[name]]
 
 
-def _where(conn: Connection, t: Table, q: UsageQuery) -> list[ColumnElement[bool]]:
+def _check_scope(conn: Connection, q: UsageQuery) -> None:
+    """A query of one connection must be of the tenant's (NotFoundError across tenants)."""
+    if q.connection_id is not None:
+        get_connection(conn, q.connection_id, q.tenant_id)
+
+
+def _scope(t: Table, q: UsageQuery) -> list[ColumnElement[bool]]:
+    """Which connections and dimension values `q` reads (not which days)."""
     clauses: list[ColumnElement[bool]] = []
     if q.connection_id is not None:
-        get_connection(conn, q.connection_id, q.tenant_id)  # NotFoundError across tenants
         clauses.append(t.c.connection_id == q.connection_id)
     elif q.tenant_id is not None:
         clauses.append(
             t.c.connection_id.in_(select(connections.c.id).where(connections.c.tenant_id == q.tenant_id))
         )
-    if q.since is not None:
-        clauses.append(t.c.day >= q.since)
-    if q.until is not None:
-        clauses.append(t.c.day <= q.until)
     for key, values in q.filters.items():
         column = t.c[GROUP_KEYS[_FILTER_ALIASES[key]]]
         clauses.append(column.in_([v or "" for v in values]))
     return clauses
 
 
-def _grouped(
-    conn: Connection, t: Table, q: UsageQuery, metrics: Mapping[str, ColumnElement[Any]]
+def _days(t: Table, first: dt.date | None, last: dt.date | None) -> list[ColumnElement[bool]]:
+    """Days (or months, on a monthly rollup: their first days) from `first` to `last`, both inclusive."""
+    bucket = _bucket(t)
+    return [
+        *([bucket >= first] if first is not None else []),
+        *([bucket <= last] if last is not None else []),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One table's share of a query: its rows in `scope` between `first` and `last` (None: open)."""
+
+    table: Table
+    first: dt.date | None
+    last: dt.date | None
+
+
+def _stored_between(conn: Connection, t: Table, q: UsageQuery, start: dt.date, end: dt.date) -> bool:
+    """Whether `t` holds any row of `q`'s scope on days [start, end): one probe of its primary key."""
+    probe = select(literal(1)).where(*_scope(t, q), t.c.day >= start, t.c.day < end).limit(1)
+    return conn.execute(probe).first() is not None
+
+
+def _parts(conn: Connection, kind: str, q: UsageQuery) -> list[_Part]:
+    """The tables that answer `q` between them, each row counted once.
+
+    By date, or at a grain only the rows hold: the one daily table. Otherwise the months the range covers
+    come from the monthly rollup, and a month the range cuts through does too when the days cut off hold no
+    row of the query's scope (this month up to today, say); else that month's days in range come from the
+    daily rollup. Either way the sums are those of the days asked for, exactly.
+    """
+    columns = _columns_of(q)
+    daily = table_for(kind, columns)
+    monthly = monthly_for(kind, columns)
+    if monthly is None or "date" in q.group_by:
+        return [_Part(daily, q.since, q.until)]
+    since, until = q.since, q.until
+    if since is not None and until is not None and since.replace(day=1) == until.replace(day=1):
+        month = since.replace(day=1)
+        if _stored_between(conn, daily, q, month, since) or _stored_between(
+            conn, daily, q, until + dt.timedelta(days=1), next_month(month)
+        ):
+            return [_Part(daily, since, until)]
+        return [_Part(monthly, month, month)]
+    parts: list[_Part] = []
+    first_month = None if since is None else since.replace(day=1)
+    if since is not None and since.day != 1 and _stored_between(conn, daily, q, since.replace(day=1), since):
+        parts.append(_Part(daily, since, next_month(since) - dt.timedelta(days=1)))
+        first_month = next_month(since)
+    last_month = None if until is None else until.replace(day=1)
+    after = None if until is None else until + dt.timedelta(days=1)
+    if (
+        until is not None
+        and after is not None
+        and after.day != 1
+        and _stored_between(conn, daily, q, after, next_month(until))
+    ):
+        parts.append(_Part(daily, until.replace(day=1), until))
+        last_month = (until.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # the month before
+    if first_month is None or last_month is None or first_month <= last_month:
+        parts.append(_Part(monthly, first_month, last_month))
+    return parts
+
+
+def _grouped_part(
+    conn: Connection, part: _Part, q: UsageQuery, metrics: Mapping[str, ColumnElement[Any]]
 ) -> Select[Any]:
     """One table's rows of `q`, grouped: the group fields as g_<name>, then the metrics."""
+    t = part.table
     groups = [(name, _group_expr(conn, t, name)) for name in q.group_by]
     inner: Select[Any] = select(
         *[expr.label(f"g_{name}") for name, expr in groups], *[expr.label(m) for m, expr in metrics.items()]
-    ).where(*_where(conn, t, q))
+    ).where(*_scope(t, q), *_days(t, part.first, part.last))
     if groups:
         return inner.group_by(*[expr for _, expr in groups])
     return inner.having(func.count() > 0)
+
+
+def _summed(q: UsageQuery, sides: Sequence[Select[Any]], names: Sequence[str]) -> Select[Any]:
+    """Grouped selects of the same columns added up per group (one of them is returned as it is)."""
+    if len(sides) == 1:
+        return sides[0]
+    both = union_all(*sides).subquery("parts")
+    keys = [both.c[f"g_{name}"] for name in q.group_by]
+    summed = select(*keys, *[func.sum(both.c[m]).label(m) for m in names])
+    return summed.group_by(*keys) if keys else summed.having(func.count() > 0)
+
+
+def _grouped(
+    conn: Connection,
+    kind: str,
+    q: UsageQuery,
+    metrics_of: Callable[[Table], Mapping[str, ColumnElement[Any]]],
+) -> tuple[list[Select[Any]], list[str]]:
+    """`q`'s rows of one kind grouped, one select per part (see `_parts`), and the metric names."""
+    selects, names = [], []
+    for part in _parts(conn, kind, q):
+        metrics = metrics_of(part.table)
+        selects.append(_grouped_part(conn, part, q, metrics))
+        names = list(metrics)
+    return selects, names
 
 
 def _usage_with_cost(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
@@ -178,28 +279,23 @@ def _usage_with_cost(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list
     The two are stored apart (and a group may have cost but no tokens: web search, code execution), so
     each table is grouped on its own and the two results are added up per group: UNION ALL, then SUM.
     """
-    columns = _columns_of(q)
-    usage_t, cost_t = table_for("usage", columns), table_for("cost", columns)
-    usage_m, cost_m = _usage_metric_exprs(usage_t), _cost_metric_exprs(cost_t)
     zero: ColumnElement[Any] = literal_column("0")
     nothing: ColumnElement[Any] = null()
-    usage_side = _grouped(conn, usage_t, q, {**usage_m, "amount_usd": zero, "list_amount_usd": zero})
-    cost_side = _grouped(
-        conn,
-        cost_t,
-        q,
-        {
-            **{m: nothing if m == "requests" else zero for m in usage_m},
-            "amount_usd": cost_m["amount_usd"],
-            "list_amount_usd": cost_m["list_amount_usd"],
-        },
-    )
-    both = union_all(usage_side, cost_side).subquery("both")
-    names = [*usage_m, "amount_usd", "list_amount_usd"]
-    keys = [both.c[f"g_{name}"] for name in q.group_by]
-    summed = select(*keys, *[func.sum(both.c[m]).label(m) for m in names])
-    summed = summed.group_by(*keys) if keys else summed.having(func.count() > 0)
-    return summed, names
+
+    def usage_side(t: Table) -> dict[str, ColumnElement[Any]]:
+        return {**_usage_metric_exprs(t), "amount_usd": zero, "list_amount_usd": zero}
+
+    def cost_side(t: Table) -> dict[str, ColumnElement[Any]]:
+        cost = _cost_metric_exprs(t)
+        return {
+            **{m: nothing if m == "requests" else zero for m in _USAGE_SUM_NAMES},
+            "amount_usd": cost["amount_usd"],
+            "list_amount_usd": cost["list_amount_usd"],
+        }
+
+    usage_selects, names = _grouped(conn, "usage", q, usage_side)
+    cost_selects, _ = _grouped(conn, "cost", q, cost_side)
+    return _summed(q, [*usage_selects, *cost_selects], names), names
 
 
 def _ordered(
@@ -325,11 +421,11 @@ def _columns_of(q: UsageQuery, *extra: str) -> list[str]:
 
 def _usage_source(conn: Connection, q: UsageQuery) -> tuple[Select[Any], list[str]]:
     """The grouped usage select of `q` (with cost beside it if asked) and its metric names."""
+    _check_scope(conn, q)
     if q.with_cost:
         return _usage_with_cost(conn, q)
-    table = table_for("usage", _columns_of(q))
-    metrics = _usage_metric_exprs(table)
-    return _grouped(conn, table, q, metrics), list(metrics)
+    selects, names = _grouped(conn, "usage", q, _usage_metric_exprs)
+    return _summed(q, selects, names), names
 
 
 def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
@@ -349,9 +445,9 @@ def query_usage(conn: Connection, q: UsageQuery) -> UsageReport:
 
 def query_cost(conn: Connection, q: UsageQuery) -> CostReport:
     """Cost grouped like `query_usage`; amounts are Decimal dollars."""
-    table = table_for("cost", _columns_of(q))
-    metrics = _cost_metric_exprs(table)
-    rows, totals, total_rows = _run(conn, q, _grouped(conn, table, q, metrics), list(metrics))
+    _check_scope(conn, q)
+    selects, metrics = _grouped(conn, "cost", q, _cost_metric_exprs)
+    rows, totals, total_rows = _run(conn, q, _summed(q, selects, metrics), metrics)
     names = _names(conn, q, rows)
     return CostReport(
         rows=[CostRow(**_grouped_values(q, row, names), **_cost_values(row)) for row in rows],

@@ -5,8 +5,11 @@ window's stored rows with exactly those, so the window's rollups are the sums of
 is handed. `RollupSums` adds them up page by page, cheaper than asking the database to read the
 window back (measured ~2 µs a row for the SQL GROUP BY): a grain that no other grain contains is summed
 from the rows, the others from the smallest such sum that holds them. `replace_window` swaps them in inside
-the transaction that writes the window: a rollup is never ahead of or behind its rows.
-`table_for` picks the smallest table that has every column a query needs.
+the transaction that writes the window: a rollup is never ahead of or behind its rows. The daily grain's
+monthly rollups are then summed again, by the database, from the daily rollups of every month the window
+touches (a month of a connection's rollup rows, read by its primary key: what a window wrote is only part
+of a month, so the other days have to be read anyway), in the same transaction.
+`table_for` picks the smallest table that has every column a query needs; `monthly_for` its monthly twin.
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ from collections.abc import Iterable, Sequence
 from operator import add, itemgetter
 from typing import Any
 
-from sqlalchemy import Table, delete
+from sqlalchemy import Date, Table, delete, func, insert, literal, select
 from sqlalchemy.engine import Connection
 
-from usageledger.models import Grain
+from usageledger.models import DAILY, Grain
 
 from .bulk import BulkInsert
-from .tables import GRAIN_ROLLUPS, cost_rollups, cost_rows, usage_rollups, usage_rows
+from .tables import GRAIN_ROLLUPS, MONTHLY_ROLLUPS, cost_rollups, cost_rows, usage_rollups, usage_rows
 
-__all__ = ["RollupSums", "delete_rollups", "table_for"]
+__all__ = ["RollupSums", "delete_rollups", "monthly_for", "next_month", "rebuild_months", "table_for"]
 
 
 def _base_grains(grains: dict[str, tuple[str, ...]]) -> dict[str, str]:
@@ -63,6 +66,7 @@ class RollupSums:
     def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
         self._grains = grain.rollups if kind == "usage" else grain.all_cost_rollups()
         self._rollups = GRAIN_ROLLUPS[grain.name][kind]
+        self._monthly = MONTHLY_ROLLUPS[kind] if grain.name == DAILY.name else {}
         self._summed_from = _base_grains(self._grains)
         bases = tuple(dict.fromkeys(self._summed_from.values()))
         self._metric_names = _metrics(self._rollups[bases[0]], self._grains[bases[0]])
@@ -118,11 +122,52 @@ class RollupSums:
             BulkInsert(conn, rollup.name, columns).send(
                 conn, [(connection_id, *key, *values) for key, values in sums.items()]
             )
+        for name, monthly in self._monthly.items():
+            rebuild_months(conn, self._rollups[name], monthly, connection_id, start, end)
+
+
+def next_month(day: dt.date) -> dt.date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def rebuild_months(
+    conn: Connection, daily: Table, monthly: Table, connection_id: int, start: dt.date, end: dt.date
+) -> None:
+    """Sum `daily` again into `monthly` for every month that days [start, end) of one connection touch."""
+    keys = [c.name for c in monthly.primary_key.columns if c.name not in ("connection_id", "month")]
+    sums = [c.name for c in monthly.columns if not c.primary_key]
+    month = start.replace(day=1)
+    conn.execute(
+        delete(monthly).where(
+            monthly.c.connection_id == connection_id, monthly.c.month >= month, monthly.c.month < end
+        )
+    )
+    while month < end:
+        after = next_month(month)
+        summed = (
+            select(
+                daily.c.connection_id,
+                literal(month, Date),
+                *[daily.c[k] for k in keys],
+                *[func.sum(daily.c[m]) for m in sums],
+            )
+            .where(daily.c.connection_id == connection_id, daily.c.day >= month, daily.c.day < after)
+            .group_by(daily.c.connection_id, *[daily.c[k] for k in keys])
+        )
+        conn.execute(insert(monthly).from_select(["connection_id", "month", *keys, *sums], summed))
+        month = after
 
 
 def delete_rollups(conn: Connection, connection_id: int) -> None:
     for rollup in (
-        table for kinds in GRAIN_ROLLUPS.values() for tables in kinds.values() for table in tables.values()
+        *(
+            table
+            for kinds in GRAIN_ROLLUPS.values()
+            for tables in kinds.values()
+            for table in tables.values()
+        ),
+        *(table for tables in MONTHLY_ROLLUPS.values() for table in tables.values()),
     ):
         conn.execute(delete(rollup).where(rollup.c.connection_id == connection_id))
 
@@ -137,3 +182,11 @@ def table_for(kind: str, columns: Iterable[str]) -> Table:
         if needed <= set(rollups[name].columns.keys()):
             return rollups[name]
     return usage_rows if kind == "usage" else cost_rows
+
+
+def monthly_for(kind: str, columns: Iterable[str]) -> Table | None:
+    """The monthly twin of `table_for`'s rollup; None when only the rows hold every column named."""
+    daily = table_for(kind, columns)
+    rollups = usage_rollups if kind == "usage" else cost_rollups
+    name = next((n for n, t in rollups.items() if t is daily), None)
+    return None if name is None else MONTHLY_ROLLUPS[kind][name]
