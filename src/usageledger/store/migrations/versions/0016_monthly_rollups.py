@@ -3,7 +3,7 @@ its first day), so a year-to-date overview, a year of the usage API or a detail 
 reads twelve rows a group instead of 365 (measured on 10M usage rows on PostgreSQL, see the README).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-26
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
