@@ -110,3 +110,28 @@ def test_a_refused_hourly_fetch_does_not_fail_the_sync(cli, fake, connected, db,
         ).all()
     assert len(skipped) == 1 and skipped[0].level == "warning"
     assert "not refreshed" in skipped[0].message and "daily data of this sync is stored" in skipped[0].message
+
+
+def test_hours_that_do_not_add_up_to_their_day_are_a_mismatch(fake, connected, db):
+    """The check the sync runs after storing the hours: a day whose hours differ from the daily grain is
+    named in a `mismatch` warning; days that agree are not."""
+    from usageledger import store
+    from usageledger.sync.hourly import _check_days
+
+    start, _ = _span(fake)
+    day_end = start + dt.timedelta(days=1)
+    usage = fake.truth_hourly_usage(start, day_end)
+    cost = fake.truth_hourly_cost(start, day_end)
+    with db.begin() as conn:
+        connection = store.get_connection(conn, connected)
+        _check_days(conn, connection, start.date(), day_end.date(), usage, cost)  # agrees: nothing said
+        first = usage[0]
+        tampered = [first._replace(output_tokens=first.output_tokens + 1), *usage[1:]]
+        _check_days(conn, connection, start.date(), day_end.date(), tampered, cost)
+    with db.connect() as conn:
+        said = conn.execute(
+            select(events.c.message, events.c.details).where(events.c.kind == "mismatch")
+        ).all()
+    assert len(said) == 1
+    assert "hourly data does not add up" in said[0].message and start.date().isoformat() in said[0].message
+    assert '"grain": "hourly"' in said[0].details

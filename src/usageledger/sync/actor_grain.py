@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from .. import store
 from ..anthropic import ActorPage
 from ..models import ACTOR, ActorInfo, CostRecord, UsageRecord, Window
-from .events import record_event
+from .events import record_event, record_grain_mismatch
 
 __all__ = ["ActorWindow", "DayTotals", "check_grains", "note_actor_grain_skipped"]
 
@@ -164,19 +164,14 @@ def check_grains(
     """Both grains hold the same usage: per day, their tokens must be equal and their cost within a cent."""
     problems = actor.differences(daily)
     if problems:
-        record_event(
+        record_grain_mismatch(
             conn,
             connection,
-            "mismatch",
-            "warning",
-            (
-                f"The actor grain does not add up to the daily grain between {window.start} and "
-                f"{window.end - dt.timedelta(days=1)} (actor vs daily): "
-                + "; ".join(problems[:5])
-                + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-                + ". Both were stored as reported; re-sync this range later with --since/--until."
-            ),
-            details={"grain": "actor", "days": len(problems)},
+            "actor",
+            f"The actor grain does not add up to the daily grain between {window.start} and "
+            f"{window.end - dt.timedelta(days=1)} (actor vs daily)",
+            problems,
+            "re-sync this range later with --since/--until.",
         )
 
 

@@ -11,7 +11,13 @@ from ..anthropic import RateLimitNotice
 from ..errors import UsageLedgerError
 from ..models import SkippedEndpoint
 
-__all__ = ["note_directory_skipped", "record_error", "record_event", "record_rate_limits"]
+__all__ = [
+    "note_directory_skipped",
+    "record_error",
+    "record_event",
+    "record_grain_mismatch",
+    "record_rate_limits",
+]
 
 # What each optional directory list brings, and what to do when it is refused.
 _SKIPPED_MEANING = {
@@ -95,4 +101,20 @@ def note_directory_skipped(
         "stored from an earlier sync that could read them is kept.",
         request_id=skipped[-1].request_id,
         details={"endpoints": [{"path": s.path, "status": s.status} for s in skipped]},
+    )
+
+
+def record_grain_mismatch(
+    conn: Connection, connection: store.ConnectionRow, grain: str, said: str, problems: list[str], advice: str
+) -> None:
+    """A `mismatch` warning for days on which two grains disagree: `said` names them, the first five days
+    are listed (and how many more), then `advice` on what to do."""
+    listed = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+    record_event(
+        conn,
+        connection,
+        "mismatch",
+        "warning",
+        f"{said}: {listed}. Both were stored as reported; {advice}",
+        details={"grain": grain, "days": len(problems)},
     )

@@ -28,7 +28,7 @@ from ..models import CostRecord, UsageRecord
 from ..store.hourly import replace_hours
 from ..store.tables import cost_rows, usage_rows
 from .actor_grain import DayTotals
-from .events import record_event
+from .events import record_event, record_grain_mismatch
 from .permit import SyncPermit
 from .planner import earliest_allowed_day
 
@@ -141,16 +141,13 @@ def _check_days(
     by_day = _daily_totals(conn, connection.id, first, today)
     problems = by_hour.differences(by_day)
     if problems:
-        record_event(
+        record_grain_mismatch(
             conn,
             connection,
-            "mismatch",
-            "warning",
-            "The hourly data does not add up to the daily data (hourly vs daily): "
-            + "; ".join(problems[:5])
-            + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-            + ". Both were stored as reported; the next sync fetches both again.",
-            details={"grain": "hourly", "days": len(problems)},
+            "hourly",
+            "The hourly data does not add up to the daily data (hourly vs daily)",
+            problems,
+            "the next sync fetches both again.",
         )
 
 
