@@ -72,6 +72,14 @@ def test_demo_prints_a_plain_sign_in_and_where_status_finds_its_data(tmp_path):
     connections = json.loads(status.stdout)
     assert len(connections) == 1 and connections[0]["rows_stored"] > 0
 
+    # Today by hour, from the hourly grain the backfill fetched; `today` in another terminal shows the same.
+    said = next(line for line in lines if line.startswith("Today so far (UTC, by hour): $"))
+    today = subprocess.run([*USAGELEDGER, "today", "--format", "json"], env=other_terminal,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert today.returncode == 0, today.stderr
+    total = sum(Decimal(h["cost_usd"]) for h in json.loads(today.stdout))
+    assert total > 0 and f"${total:,.2f};" in said
+
     # The demo imported its organization's people and teams: this month's spend lands on teams, cost centers
     # and people, adds up to the reported cost, and what stays Unallocated is small and says why.
     assert any(line.startswith("Imported 7 people in 3 teams") for line in lines)

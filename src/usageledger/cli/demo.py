@@ -112,8 +112,18 @@ def demo(
         with actx.engine.connect() as conn:
             report = query_usage(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month", "model")))
             costs = query_cost(conn, UsageQuery(tenant_id=actx.tenant_id(), group_by=("month",)))
+            from ..reports.today_by_hour import today_by_hour  # only the demo needs it: keep it off start-up
+
+            hours = today_by_hour(conn, actx.tenant_id(), dt.datetime.now(dt.UTC))
         print_report("usage", report, ("month", "model"))
         print_report("cost", costs, ("month",))
+        busiest = max(hours.hours, key=lambda h: h.amount)
+        console.print(
+            f"Today so far (UTC, by hour): ${hours.total:,.2f}; busiest hour {busiest.hour:%H}:00 "
+            f"(${busiest.amount:,.2f}). `usageledger today` lists every hour.",
+            markup=False,
+            highlight=False,
+        )
         console.print(f"Database: {actx.settings.resolved_database_url()}", markup=False, highlight=False)
         # The demo keeps its data apart from the user's own (it is wiped on every run), so other
         # commands find it only when pointed at its home; say exactly how.
