@@ -18,6 +18,7 @@ from ..errors import MalformedResponseError
 from ..models import HOURLY, CostRecord, HourlyDimensions, UsageRecord
 from .client import AdminApiClient
 from .pagination import iter_pages
+from .sources import report_params
 from .wire import (
     ReportPage,
     _Cost,
@@ -112,10 +113,6 @@ def parse_hourly_cost(body: bytes, organization_id: str | None) -> ReportPage[Co
     return _lazy_page(body, "hourly cost", decode)
 
 
-def _rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class HourlySource:
     """Pages of the hourly grain for [start, end): whole UTC hours, at most 31 days."""
 
@@ -129,18 +126,7 @@ class HourlySource:
     ) -> dict[str, Any]:
         if end - start > MAX_HOURLY_RANGE:
             raise ValueError(f"hourly range {start}..{end} is longer than the API's 31 days")
-        params: dict[str, Any] = {
-            "starting_at": _rfc3339(start),
-            "ending_at": _rfc3339(end),
-            "time_bucket_width": "1h",
-            "group_by": list(group_by),
-            "limit": self._limit,
-            "order_by": "time",
-            "order": "asc",
-        }
-        if page is not None:
-            params["page"] = page
-        return params
+        return report_params(start, end, "1h", group_by, self._limit, page)
 
     def iter_usage(self, start: dt.datetime, end: dt.datetime) -> Iterator[ReportPage[UsageRecord]]:
         org = self._organization_id

@@ -70,6 +70,25 @@ def _rfc3339(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def report_params(
+    start: dt.datetime, end: dt.datetime, width: str, group_by: tuple[str, ...], limit: int, page: str | None
+) -> dict[str, Any]:
+    """An analytics report page's query: [start, end) in buckets of `width`, grouped by `group_by`, `limit`
+    rows a page, oldest bucket first (so pages follow time), from `page` on."""
+    params: dict[str, Any] = {
+        "starting_at": _rfc3339(start),
+        "ending_at": _rfc3339(end),
+        "time_bucket_width": width,
+        "group_by": list(group_by),
+        "limit": limit,
+        "order_by": "time",
+        "order": "asc",
+    }
+    if page is not None:
+        params["page"] = page
+    return params
+
+
 def usage_totals(records: Any) -> tuple[int, int, int, int, int]:
     sums = [0, 0, 0, 0, 0]
     for r in records:
@@ -108,18 +127,7 @@ class AnalyticsSource:
     def _params(
         self, window: Window, page: str | None, group_by: tuple[str, ...] = GROUP_BY
     ) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "starting_at": _rfc3339(window.starting_at()),
-            "ending_at": _rfc3339(window.ending_at()),
-            "time_bucket_width": "1d",
-            "group_by": list(group_by),
-            "limit": self._limit,
-            "order_by": "time",
-            "order": "asc",
-        }
-        if page is not None:
-            params["page"] = page
-        return params
+        return report_params(window.starting_at(), window.ending_at(), "1d", group_by, self._limit, page)
 
     def iter_usage(self, window: Window) -> Iterator[UsagePage]:
         org = self._organization_id
