@@ -95,6 +95,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="the fake answers after this long")
     parser.add_argument("--cap", type=int, default=None, help="the fake serves this many at once (429 above)")
     parser.add_argument("--max-in-flight", type=int, default=None, help="USAGELEDGER_MAX_IN_FLIGHT")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run the sync under cProfile (its writing thread: the main one) and save the stats here",
+    )
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
@@ -110,9 +116,21 @@ def main() -> None:
         env.pop("USAGELEDGER_DATABASE_URL", None)
         if args.max_in_flight is not None:
             env["USAGELEDGER_MAX_IN_FLIGHT"] = str(args.max_in_flight)
+        command = [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"]
+        if args.profile is not None:
+            command = [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                str(args.profile),
+                "-m",
+                "usageledger",
+                *command[1:],
+            ]
         started = time.perf_counter()
         sync = subprocess.run(
-            [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"],
+            command,
             input=FAKE_ADMIN_KEY + "\n",
             env=env,
             capture_output=True,
