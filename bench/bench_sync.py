@@ -95,6 +95,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="the fake answers after this long")
     parser.add_argument("--cap", type=int, default=None, help="the fake serves this many at once (429 above)")
     parser.add_argument("--max-in-flight", type=int, default=None, help="USAGELEDGER_MAX_IN_FLIGHT")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="run the sync under cProfile (its writing thread: the main one) and save the stats here",
+    )
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
@@ -110,15 +116,29 @@ def main() -> None:
         env.pop("USAGELEDGER_DATABASE_URL", None)
         if args.max_in_flight is not None:
             env["USAGELEDGER_MAX_IN_FLIGHT"] = str(args.max_in_flight)
+        command = [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"]
+        if args.profile is not None:
+            command = [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                str(args.profile),
+                "-m",
+                "usageledger",
+                *command[1:],
+            ]
         started = time.perf_counter()
         sync = subprocess.run(
-            [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"],
+            command,
             input=FAKE_ADMIN_KEY + "\n",
             env=env,
             capture_output=True,
             text=True,
         )
         wall = time.perf_counter() - started
+        itself = resource.getrusage(resource.RUSAGE_SELF)
+        fake_cpu = itself.ru_utime + itself.ru_stime
         if sync.returncode != 0:
             raise SystemExit(f"sync failed ({sync.returncode}): {sync.stderr.strip()}")
         usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -193,6 +213,8 @@ def main() -> None:
         )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
+    # The fake renders every page in this process, on the same 2 cores: its CPU competes with the sync's.
+    print(f"CPU time of the fake API (this process, until the sync ended): {fake_cpu:.1f} s")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def _assert_rollups_sum_the_rows(engine: Engine) -> None:
                 assert sorted(map(tuple, stored)) == sorted(map(tuple, summed)), rollup.name
 
 
-def _records(tokens: int, requests_reported: bool = True) -> tuple[list, list]:
+def _records(tokens: int, requests_reported: bool | None = True) -> tuple[list, list]:
+    """Usage and cost records; `requests_reported` None: some rows report requests, others of the
+    same rollup keys do not (SQL's SUM skips the NULLs)."""
     usage_records = [
         usage(day, model=model, tokens=tokens + i, api_key_id=key, workspace_id=workspace)
         for i, (day, model, key, workspace) in enumerate(
@@ -59,14 +61,22 @@ def _records(tokens: int, requests_reported: bool = True) -> tuple[list, list]:
             ]
         )
     ]
-    if not requests_reported:  # the classic reports have no request counts: SQL's SUM gives NULL
-        usage_records = [r._replace(requests=None) for r in usage_records]
     cost_records = [cost(D1, model="m1", cents="2.5", api_key_id="k1"), cost(D1, model="m1", api_key_id="k2")]
+    if requests_reported is False:  # the classic reports have no request counts: SQL's SUM gives NULL
+        usage_records = [r._replace(requests=None) for r in usage_records]
+        cost_records = [r._replace(requests=None) for r in cost_records]
+    elif requests_reported is None:  # the first of each pair summed into one workspace/model row: NULL
+        usage_records = [r._replace(requests=None) if i in (0, 3) else r for i, r in enumerate(usage_records)]
+        cost_records = [cost_records[0]._replace(requests=None), cost_records[1]]
     return usage_records, cost_records
 
 
-@pytest.mark.parametrize("requests_reported", [True, False], ids=["requests", "no requests"])
-def test_rollups_equal_the_rows_they_sum(engine: Engine, connection_id: int, requests_reported: bool) -> None:
+@pytest.mark.parametrize(
+    "requests_reported", [True, False, None], ids=["requests", "no requests", "some requests"]
+)
+def test_rollups_equal_the_rows_they_sum(
+    engine: Engine, connection_id: int, requests_reported: bool | None
+) -> None:
     """After a backfill, a revision (some rows changed, one vanished, one new) and an identical re-sync."""
     usage_records, cost_records = _records(100, requests_reported)
     _write(engine, connection_id, usage_records, cost_records)

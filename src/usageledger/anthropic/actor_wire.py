@@ -30,6 +30,7 @@ from .wire import (
     _day_of,
     _decode_report,
     _moment,
+    _new_tuple,
     _Usage,
     breakdown_getter,
     cost_record,
@@ -41,38 +42,40 @@ __all__ = ["ActorPage", "actor_of", "parse_actor_cost", "parse_actor_usage"]
 R = TypeVar("R")
 
 
-class _UserActor(msgspec.Struct, tag_field="type", tag="user_actor", gc=False):
+class _UserActor(msgspec.Struct, tag_field="type", tag="user_actor", frozen=True, gc=False):
     user_id: str
     email_address: str | None = None
     name: str | None = None
     deleted: bool = False
 
 
-class _ServiceAccountActor(msgspec.Struct, tag_field="type", tag="service_account_actor", gc=False):
+class _ServiceAccountActor(
+    msgspec.Struct, tag_field="type", tag="service_account_actor", frozen=True, gc=False
+):
     service_account_id: str
 
 
-class _ApiActor(msgspec.Struct, tag_field="type", tag="api_actor", gc=False):
+class _ApiActor(msgspec.Struct, tag_field="type", tag="api_actor", frozen=True, gc=False):
     api_key_id: str
 
 
-class _AwsProvider(msgspec.Struct, tag_field="type", tag="aws", gc=False):
+class _AwsProvider(msgspec.Struct, tag_field="type", tag="aws", frozen=True, gc=False):
     account_id: str
 
 
-class _AzureProvider(msgspec.Struct, tag_field="type", tag="azure", gc=False):
+class _AzureProvider(msgspec.Struct, tag_field="type", tag="azure", frozen=True, gc=False):
     subscription_id: str
 
 
-class _GcpProvider(msgspec.Struct, tag_field="type", tag="gcp", gc=False):
+class _GcpProvider(msgspec.Struct, tag_field="type", tag="gcp", frozen=True, gc=False):
     project_number: str
 
 
-class _OidcProvider(msgspec.Struct, tag_field="type", tag="oidc", gc=False):
+class _OidcProvider(msgspec.Struct, tag_field="type", tag="oidc", frozen=True, gc=False):
     issuer: str | None = None
 
 
-class _FederatedActor(msgspec.Struct, tag_field="type", tag="federated_actor", gc=False):
+class _FederatedActor(msgspec.Struct, tag_field="type", tag="federated_actor", frozen=True, gc=False):
     provider: _AwsProvider | _AzureProvider | _GcpProvider | _OidcProvider
     subject: str | None = None
 
@@ -165,39 +168,65 @@ class ActorPage(ReportPage[R]):
         next_page: str | None,
         data_refreshed_at: dt.datetime | None,
         decode: Callable[[], list[R]],
-        actors: dict[ActorInfo, dt.date],
+        actors: Callable[[], dict[ActorInfo, dt.date]],
     ) -> None:
         super().__init__(has_more, next_page, data_refreshed_at, decode)
-        self._actors = actors  # filled by `decode`
+        self._actors = actors  # what `decode` found
 
     @property
     def actors(self) -> dict[ActorInfo, dt.date]:
         self.records  # noqa: B018  (decoding the rows is what finds the actors)
-        return self._actors
+        return self._actors()
 
 
 class _Dims:
-    """Builds a row's dimensions and notes its actor; one instance per page."""
+    """Builds a row's dimensions and notes its actor; one instance per page.
 
-    __slots__ = ("actors", "organization_id")
+    A page names each actor on many rows: the actor structs are frozen (hashable), so its kind and id
+    are worked out once per actor and page, and who it is (an ActorInfo) only when `actors` is read.
+    """
+
+    __slots__ = ("_days", "_ids", "organization_id")
 
     def __init__(self, organization_id: str | None) -> None:
         self.organization_id = organization_id
-        self.actors: dict[ActorInfo, dt.date] = {}
+        self._ids: dict[_Actor, tuple[str, str]] = {}
+        self._days: dict[_Actor, dt.date] = {}  # the last day each actor was seen
 
     def __call__(self, day: dt.date, g: _ActorGroup) -> ActorDimensions:
-        info = actor_of(g.actor)
-        if info is not None and self.actors.get(info, day) <= day:
-            self.actors[info] = day
-        return ActorDimensions(
+        actor = g.actor
+        if actor is None:
+            kind = actor_id = None
+        else:
+            ids = self._ids.get(actor)
+            if ids is None:
+                info = actor_of(actor)
+                assert info is not None
+                ids = self._ids[actor] = (info.actor_type, info.actor_id)
+            kind, actor_id = ids
+            if self._days.get(actor, day) <= day:
+                self._days[actor] = day
+        values = (
             g.organization_id or self.organization_id,
-            info.actor_type if info else None,
-            info.actor_id if info else None,
+            kind,
+            actor_id,
             g.product,
             g.model,
             g.workspace_id,
             g.speed,
         )
+        dims: ActorDimensions = _new_tuple(ActorDimensions, values)  # a tuple, without NamedTuple's __new__
+        return dims
+
+    def actors(self) -> dict[ActorInfo, dt.date]:
+        """Every actor the page names (as the store keeps it) with the last day it was seen."""
+        actors: dict[ActorInfo, dt.date] = {}
+        for actor, day in self._days.items():
+            info = actor_of(actor)
+            assert info is not None
+            if actors.get(info, day) <= day:
+                actors[info] = day
+        return actors
 
 
 def _page(

@@ -25,7 +25,15 @@ from sqlalchemy.engine import Connection
 from usageledger.models import DAILY, Grain
 
 from .bulk import BulkInsert
-from .tables import GRAIN_ROLLUPS, MONTHLY_ROLLUPS, cost_rollups, cost_rows, usage_rollups, usage_rows
+from .tables import (
+    GRAIN_ROLLUPS,
+    MONTHLY_ROLLUPS,
+    cost_rollups,
+    cost_rows,
+    metadata,
+    usage_rollups,
+    usage_rows,
+)
 
 __all__ = ["RollupSums", "delete_rollups", "monthly_for", "next_month", "rebuild_months", "table_for"]
 
@@ -46,13 +54,6 @@ def _base_grains(grains: dict[str, tuple[str, ...]]) -> dict[str, str]:
     }
 
 
-def _add_nullable(a: int | None, b: int | None) -> int | None:
-    """SQL's SUM: a NULL (a metric the source does not report) is skipped; all NULL stays NULL."""
-    if a is None:
-        return b
-    return a if b is None else a + b
-
-
 def _metrics(rollup: Table, dims: Sequence[str]) -> list[str]:
     return [c.name for c in rollup.columns if c.name not in ("connection_id", "day", *dims)]
 
@@ -61,6 +62,11 @@ class RollupSums:
     """One kind's rows of a window (usage or cost) summed to every rollup of its grain as they are written.
 
     `columns` names the positions of the row tuples `add` receives (the writer's insert columns).
+
+    A metric the source may not report (`requests`, NULL in its rows) is summed as SQL's SUM does: a
+    NULL is skipped, all NULL stays NULL. So that every sum is one C-level `map(add, …)` (this is the
+    hot path), such a metric is carried as its value (0 for NULL) plus a count of the rows that
+    reported it, appended to the sums; a count of 0 is written as NULL.
     """
 
     def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
@@ -71,6 +77,11 @@ class RollupSums:
         bases = tuple(dict.fromkeys(self._summed_from.values()))
         self._metric_names = _metrics(self._rollups[bases[0]], self._grains[bases[0]])
         self._values_of = itemgetter(*[columns.index(name) for name in self._metric_names])
+        rows = metadata.tables[grain.usage_table if kind == "usage" else grain.cost_table]
+        nullable = [i for i, name in enumerate(self._metric_names) if rows.c[name].nullable]
+        if len(nullable) > 1:  # the schema has one (requests); more would need a count each
+            raise ValueError(f"{rows.name}: more than one nullable metric {nullable}")
+        self._nullable = nullable[0] if nullable else None
         # One running sum per base grain, each keyed by (day, its dimensions).
         self._base_keys = [
             (base, itemgetter(*[columns.index(name) for name in ("day", *self._grains[base])]))
@@ -79,19 +90,20 @@ class RollupSums:
         self._sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {base: {} for base in bases}
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        values_of = self._values_of
+        values_of, at = self._values_of, self._nullable
         targets = [(self._sums[base], key_of) for base, key_of in self._base_keys]
+        if at is not None:
+            before, after = slice(0, at), slice(at + 1, None)
         for row in rows:
             values = values_of(row)
+            if at is not None:  # the nullable metric as (value or 0) and a count of 1 or 0
+                values = (
+                    values + (1,) if values[at] is not None else values[before] + (0,) + values[after] + (0,)
+                )
             for sums, key_of in targets:
                 key = key_of(row)
                 old = sums.get(key)
-                if old is None:
-                    sums[key] = values
-                elif None in values or None in old:  # a NULL metric (broken-out cost has no requests)
-                    sums[key] = tuple(map(_add_nullable, old, values))
-                else:
-                    sums[key] = tuple(map(add, old, values))
+                sums[key] = values if old is None else tuple(map(add, old, values))
 
     def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         base = self._summed_from[grain]
@@ -103,8 +115,15 @@ class RollupSums:
         for key, values in self._sums[base].items():
             coarse = key_of(key)
             old = coarser.get(coarse)
-            coarser[coarse] = values if old is None else tuple(map(_add_nullable, old, values))
+            coarser[coarse] = values if old is None else tuple(map(add, old, values))
         return coarser
+
+    def _stored(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A sum as the rollup stores it: the nullable metric NULL when no row reported it, no count."""
+        at = self._nullable
+        if at is None:
+            return values
+        return values[:at] + (values[at] if values[-1] else None,) + values[at + 1 : -1]
 
     def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
         """Replace the rollups of days [start, end) of one connection with these sums."""
@@ -120,7 +139,7 @@ class RollupSums:
                 continue
             columns = ("connection_id", "day", *dims, *self._metric_names)
             BulkInsert(conn, rollup.name, columns).send(
-                conn, [(connection_id, *key, *values) for key, values in sums.items()]
+                conn, [(connection_id, *key, *self._stored(values)) for key, values in sums.items()]
             )
         for name, monthly in self._monthly.items():
             rebuild_months(conn, self._rollups[name], monthly, connection_id, start, end)

@@ -173,6 +173,8 @@ class WindowWriter:
         self._grain = grain
         self._sqlite = conn.dialect.name == "sqlite"
         self._day_cache: dict[dt.date, Any] = {}
+        self._heads: dict[dt.date, tuple[int, Any]] = {}
+        self._dims: dict[tuple[str | None, ...], tuple[str, ...]] = {}
         self._revised = 0
         placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         closed = frozen_days(conn, connection_id, window.start, window.end)
@@ -207,31 +209,51 @@ class WindowWriter:
             result.close()
         return {tuple(row[:width]): tuple(row[width:]) for row in raw}
 
+    # The hot path of a backfill builds each row by concatenating tuples that are looked up, not
+    # built: a page repeats few days and few groups (a group's dimensions recur every day), so each
+    # day's bound value and each dimensions tuple with '' for None are made once, then found in a dict.
+
+    def _day_and_id(self, day: dt.date) -> tuple[int, Any]:
+        """(connection, the day as bound): the head of every row of that day."""
+        head = self._heads[day] = (self._connection_id, self._day_value(day))
+        return head
+
+    def _stored(self, values: tuple[str | None, ...]) -> tuple[str, ...]:
+        """Dimension values as stored: '' for None (a NULL would not be unique in the natural key)."""
+        stored = self._dims[values] = tuple([v or "" for v in values])
+        return stored
+
     def write_usage(self, records: Iterable[UsageRecord]) -> int:
         """Upsert one page of usage records; returns how many were written."""
-        cid, run, day_value = self._connection_id, self._run_id, self._day_value
+        heads, head_of, dims, stored, tail = (
+            self._heads.get,
+            self._day_and_id,
+            self._dims.get,
+            self._stored,
+            (self._run_id,),
+        )
         # A record is (day, dimensions, metrics in the order of the grain's usage metrics).
-        rows = [(cid, day_value(r[0]), *(v or "" for v in r[1]), *r[2:], run) for r in records]
+        rows = [(heads(r[0]) or head_of(r[0])) + (dims(r[1]) or stored(r[1])) + r[2:] + tail for r in records]
         self._send(self._divert_frozen(rows, self._usage) if self._frozen else rows, self._usage)
         return len(rows)
 
     def write_cost(self, records: Iterable[CostRecord]) -> int:
         """Upsert one page of cost records (cents → exact integer micro-cents); returns how many."""
-        cid, run, day_value, exact = self._connection_id, self._run_id, self._day_value, _EXACT
+        heads, head_of, dims, stored, run, exact = (
+            self._heads.get,
+            self._day_and_id,
+            self._dims.get,
+            self._stored,
+            self._run_id,
+            _EXACT,
+        )
         rows = [
-            (
-                cid,
-                day_value(day),
-                *[v or "" for v in dims],
-                *[v or "" for v in breakdown],
-                round(amount.scaleb(6, exact)),
-                round(list_amount.scaleb(6, exact)),
-                currency,
-                requests,
-                run,
-            )
+            (heads(day) or head_of(day))
+            + (dims(group) or stored(group))
+            + (dims(breakdown) or stored(breakdown))
+            + (round(amount.scaleb(6, exact)), round(list_amount.scaleb(6, exact)), currency, requests, run)
             # Unpacked, not read by name: a NamedTuple's attributes cost a lookup each, on the hot path.
-            for day, dims, amount, list_amount, currency, requests, breakdown in records
+            for day, group, amount, list_amount, currency, requests, breakdown in records
         ]
         self._send(self._divert_frozen(rows, self._cost) if self._frozen else rows, self._cost)
         return len(rows)
