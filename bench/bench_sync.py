@@ -33,6 +33,7 @@ from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
 from usageledger.fake.catalog import ACTOR_AT
 from usageledger.models import CostRecord, UsageRecord
 from usageledger.sync import earliest_allowed_day, plan_windows
+from usageledger.sync.hourly import hourly_range
 
 SEED = 1
 
@@ -65,6 +66,14 @@ def _minimum_calls(rows_per_day: int, days: int) -> tuple[int, int, int, int]:
     # Usage and cost of the actor grain group the same rows the same way: as many pages each.
     actor_calls = sum(2 * _actor_pages(fake, window.start, window.end) for window in windows)
     return data_calls, actor_calls, 2 * len(windows), len(windows)
+
+
+def _hourly_calls(rows_per_day: int) -> int:
+    """Usage and cost pages of the hourly grain (hour × workspace × model), fetched once after the windows:
+    the lookback's days and today so far."""
+    fake = FakeOrganization(seed=SEED, rows_per_day=rows_per_day)
+    start, end = hourly_range(fake.today, dt.datetime.now(dt.UTC), lookback_days=3)
+    return 2 * max(1, math.ceil(len(fake.truth_hourly_usage(start, end)) / 1000))
 
 
 def _directory_calls(rows_per_day: int) -> int:
@@ -164,7 +173,8 @@ def main() -> None:
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = _directory_calls(args.rows_per_day)
-    minimum = data_calls + actor_calls + check_calls + directory_calls
+    hourly_calls = _hourly_calls(args.rows_per_day)
+    minimum = data_calls + actor_calls + check_calls + directory_calls + hourly_calls
     stored = usage_rows + cost_rows + actor_rows
     verdict = "== minimum" if api_calls == minimum else f"NOT minimum ({api_calls - minimum:+})"
     print(
@@ -178,7 +188,8 @@ def main() -> None:
         print(f"{grain} grain: {fetched:,} data pages; minimum the limits allow: {least:,}")
     print(
         f"API calls of the backfill: {api_calls:,}; minimum the limits allow: {data_calls:,} + {actor_calls:,} "
-        f"data pages + {check_calls} total checks + {directory_calls} directory = {minimum:,} ({verdict})"
+        f"data pages + {check_calls} total checks + {directory_calls} directory + {hourly_calls} hourly pages = "
+        f"{minimum:,} ({verdict})"
     )
     print(f"wall time (connect + backfill, process start included): {wall:.1f} s")
     print(f"rows/s stored: {stored / wall:,.0f} (usage rows alone: {usage_rows / wall:,.0f})")

@@ -54,10 +54,14 @@ def windows_ahead(max_in_flight: int) -> int:
 
 
 def pages_ahead(max_in_flight: int) -> int:
-    """Pages a window may hold for the writer: the answers of two rounds of requests. When the writer is
-    the slower side (it is, against a fast API) deeper buffers only cost memory; when the API is, the
-    writer finds each page waiting."""
-    return 2 * max_in_flight
+    """Pages a window may hold for the writer: enough for the next window to be fetched whole while the
+    writer works through this one. A window's chains are sequences of pages (each page needs the last
+    one's cursor), ~70 pages each for a 31-day window of a large organization, ~10 s at 150 ms a call:
+    with only two rounds of requests buffered (the old depth) a window ahead stalled after a few pages,
+    and the writer waited for each window's chains in turn (0.39 of calls × latency for a year; 0.26–0.29
+    with this depth, measured). The price is memory: raw pages of ~1 MB, up to this many per window ahead
+    (a large organization's one-year backfill peaked at 0.9–1.1 GB, against 0.4–0.6)."""
+    return 32 * max_in_flight
 
 
 def plan_chains(source: Source, window: Window) -> list[Chain]:
