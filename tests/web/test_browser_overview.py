@@ -39,8 +39,8 @@ def test_overview_at_desktop_size(page, accounts, acme_connection):  # noqa: F81
     assert _shown(data["previous_cost_usd"]) in page.inner_text("#tile-previous .value")
     assert _shown(data["last_month"]["cost_usd"]) in page.inner_text("#tile-last-month .value")
     assert page.input_value("#since") == data["period"]["since"]
-    assert page.locator("svg.cost-chart g.day").count() == len(data["daily"])
-    assert page.locator("svg.cost-chart g.day.provisional").count() == sum(
+    assert page.locator("#daily svg.cost-chart g.day").count() == len(data["daily"])
+    assert page.locator("#daily svg.cost-chart g.day.provisional").count() == sum(
         d["provisional"] for d in data["daily"]
     )
     page.screenshot(path=str(SHOTS / "overview-desktop.png"), full_page=True)
@@ -57,7 +57,7 @@ def test_overview_at_desktop_size(page, accounts, acme_connection):  # noqa: F81
     page.wait_for_url(re.compile(r".*period=7d"))
     seven = page.request.get("/api/v1/overview?period=7d").json()
     assert page.input_value("#since") == seven["period"]["since"]
-    assert page.locator("svg.cost-chart g.day").count() == 7
+    assert page.locator("#daily svg.cost-chart g.day").count() == 7
 
     # a reversed range: the message sits beside the filters, which keep what was typed
     page.select_option("#period", "custom")
