@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -21,11 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from usageledger.models import HOURLY, CostRecord, UsageRecord
 from usageledger.store.bulk import BulkInsert
 from usageledger.store.tables import hourly_cost_rows, hourly_usage_rows
-from usageledger.store.upsert import RepeatedRowError
+from usageledger.store.upsert import RepeatedRowError, cents_to_microcents
 
 __all__ = ["HourTotal", "hourly_totals", "replace_hours"]
-
-_EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN)
 
 
 def _same(value: Any) -> Any:
@@ -61,8 +58,8 @@ def replace_hours(
             hour(day),
             *(v or "" for v in dims),
             *(v or "" for v in breakdown),
-            round(amount.scaleb(6, _EXACT)),  # cents → exact integer micro-cents
-            round(list_amount.scaleb(6, _EXACT)),
+            cents_to_microcents(amount),
+            cents_to_microcents(list_amount),
             currency,
             requests,
             run_id,
@@ -95,13 +92,8 @@ class HourTotal:
     requests: int | None
 
 
-_TOKENS = (
-    "uncached_input_tokens",
-    "output_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_5m_input_tokens",
-    "cache_creation_1h_input_tokens",
-)
+# Every input and output token: the usage metrics before the request counts.
+_TOKENS = HOURLY.usage_metrics[:5]
 
 
 def hourly_totals(
