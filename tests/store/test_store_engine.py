@@ -9,10 +9,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
 
 from usageledger.config import Settings
 from usageledger.errors import ConfigError
-from usageledger.store import create_engine_for, migrate
+from usageledger.store import create_engine_for, migrate, sync_writer_connection
 from usageledger.store.engine import _normalize_url
 from usageledger.store.tables import metadata
 
@@ -54,6 +56,33 @@ def test_sqlite_connections_get_the_pragmas(tmp_path: Path) -> None:
             assert pragma("secure_delete") == 1
             assert pragma("busy_timeout") == 30000
             assert pragma("synchronous") == 1
+    finally:
+        engine.dispose()
+
+
+def test_the_sync_writer_connection_skips_foreign_key_checks_and_gives_them_back(tmp_path: Path) -> None:
+    """Inside, a row naming no connection is accepted; the pooled connection has its checks again after,
+    also when the writer failed with a transaction open."""
+    engine = create_engine_for(Settings(home=tmp_path), poolclass=StaticPool)  # one connection, reused
+    migrate(engine)
+    insert = "INSERT INTO sync_runs (connection_id, trigger, status, started_at) VALUES (999, 'x', 'x', '2026-01-01')"
+    try:
+        with sync_writer_connection(engine) as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
+            conn.commit()
+            with conn.begin():
+                conn.exec_driver_sql(insert)
+        with pytest.raises(RuntimeError), sync_writer_connection(engine) as conn:
+            conn.begin()
+            conn.exec_driver_sql(insert)
+            raise RuntimeError("the writer failed mid-window")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert (
+                conn.exec_driver_sql("SELECT count(*) FROM sync_runs").scalar() == 1
+            )  # the failed one rolled back
+            with pytest.raises(IntegrityError):
+                conn.exec_driver_sql(insert)
     finally:
         engine.dispose()
 

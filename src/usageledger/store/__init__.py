@@ -31,7 +31,7 @@ from usageledger.store.connections import (
 )
 from usageledger.store.destinations import DestinationRow  # also registers its tables on `metadata`
 from usageledger.store.directory import upsert_directory
-from usageledger.store.engine import checkpoint, create_engine_for, migrate
+from usageledger.store.engine import checkpoint, create_engine_for, migrate, sync_writer_connection
 from usageledger.store.locks import (
     SyncStanding,
     claim_sync_lease,
@@ -96,6 +96,7 @@ __all__ = [
     "scrub_soon",
     "set_cursor",
     "start_sync_run",
+    "sync_writer_connection",
     "store_credential",
     "sync_standing",
     "update_connection",
