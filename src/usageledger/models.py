@@ -19,6 +19,7 @@ __all__ = [
     "DIMENSIONS",
     "GRAINS",
     "GROUP_FIELDS",
+    "TOKEN_METRICS",
     "USAGE_METRICS",
     "ActorDimensions",
     "ActorInfo",
@@ -47,6 +48,9 @@ USAGE_METRICS: tuple[str, ...] = (
     "requests",
     "web_search_requests",
 )
+# Every input and output token (uncached input, output, cache reads, cache writes of 5 minutes and of an
+# hour): the usage metrics before the request counts, what the checks between grains compare.
+TOKEN_METRICS: tuple[str, ...] = USAGE_METRICS[:5]
 # Metrics of a cost row as stored: exact integer micro-cents (1e-6 US cent) and the API's currency.
 COST_METRICS: tuple[str, ...] = ("amount_microcents", "list_amount_microcents", "currency", "requests")
 # The API's group_by[] takes at most five dimensions (cost_type and token_type do not count).

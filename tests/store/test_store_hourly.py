@@ -29,7 +29,9 @@ def _usage(offset: int, model: str = "claude-a", tokens: int = 10, org: str = "o
 
 def _cost(offset: int, cents: str, model: str = "claude-a", token_type: str = "output_tokens") -> CostRecord:
     dims = HourlyDimensions("org-demo", "wrk_a", model)
-    return CostRecord(_hour(offset), dims, Decimal(cents), Decimal(cents), "USD", None, ("tokens", token_type))
+    return CostRecord(
+        _hour(offset), dims, Decimal(cents), Decimal(cents), "USD", None, ("tokens", token_type)
+    )
 
 
 def _count(conn, table) -> int:
@@ -43,7 +45,11 @@ def test_hours_are_replaced_whole_and_summed_exactly(engine, connection_id):
             connection_id,
             1,
             [_usage(-10), _usage(1), _usage(1, "claude-b", 5), _usage(14)],
-            [_cost(1, "0.000001"), _cost(1, "12.345678", token_type="uncached_input_tokens"), _cost(14, "100")],
+            [
+                _cost(1, "0.000001"),
+                _cost(1, "12.345678", token_type="uncached_input_tokens"),
+                _cost(14, "100"),
+            ],
         )
     assert stored == (4, 3)
     with engine.connect() as conn:

@@ -12,7 +12,6 @@ from .sources import (
     Source,
     Totals,
     source_named,
-    usage_totals,
 )
 from .wire import CostPage, UsagePage
 
@@ -33,5 +32,4 @@ __all__ = [
     "fetch_directory",
     "fetch_organization",
     "source_named",
-    "usage_totals",
 ]

@@ -4,21 +4,15 @@ decimal strings, as the overview's JSON does."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from usageledger.store.alerts import AlertRow
 
 from .budgets import BudgetStatus, Crossing, LimitStatus
-from .usage import USD_DECIMALS
+from .rows import money_text
 
 __all__ = ["alert_json", "budget_json", "spend_limit_json"]
-
-_USD = Decimal(1).scaleb(-USD_DECIMALS)
-
-
-def _money(amount: Decimal | None) -> str | None:
-    return None if amount is None else format(amount.quantize(_USD, rounding=ROUND_HALF_EVEN), "f")
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -26,7 +20,7 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
 
 
 def _crossing(c: Crossing) -> dict[str, Any]:
-    return {"pct": c.pct, "amount_usd": _money(c.amount), "actual": c.actual, "forecast": c.forecast,
+    return {"pct": c.pct, "amount_usd": money_text(c.amount), "actual": c.actual, "forecast": c.forecast,
             "forecast_day": _iso(c.by_day), "earliest_day": _iso(c.earliest)}  # fmt: skip
 
 
@@ -39,14 +33,14 @@ def budget_json(s: BudgetStatus) -> dict[str, Any]:
         "subject_type": b.subject_type,
         "subject_id": b.subject_id,
         "label": s.label,
-        "amount_usd": _money(b.amount_usd),
+        "amount_usd": money_text(b.amount_usd),
         "thresholds": list(b.thresholds),
         "month": s.month.strftime("%Y-%m"),
-        "actual_usd": _money(s.actual),
+        "actual_usd": money_text(s.actual),
         "actual_pct": format(s.actual_pct, "f"),
         "forecast": {
-            "low_usd": _money(f.low),
-            "high_usd": _money(f.high),
+            "low_usd": money_text(f.low),
+            "high_usd": money_text(f.high),
             "low_pct": None if pct is None else format(pct[0], "f"),
             "high_pct": None if pct is None else format(pct[1], "f"),
             "enough_data": f.enough_data,
@@ -83,7 +77,7 @@ def spend_limit_json(status: LimitStatus) -> dict[str, Any]:
         "amount": None if amount is None else format(amount, "f"), "currency": limit.currency,
         "period": limit.period, "is_enabled": limit.is_enabled, "read_at": _iso(s.read_at),
         "this_month": None if f is None or reached is None else {
-            "spent_usd": _money(f.spent), "forecast_low_usd": _money(f.low), "forecast_high_usd": _money(f.high),
+            "spent_usd": money_text(f.spent), "forecast_low_usd": money_text(f.low), "forecast_high_usd": money_text(f.high),
             "reached": reached.actual, "forecast_to_reach": reached.forecast,
             "reach_day": _iso(reached.by_day), "reach_earliest_day": _iso(reached.earliest),
         },

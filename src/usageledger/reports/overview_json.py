@@ -8,15 +8,9 @@ from typing import Any
 
 from usageledger.reports.overview import Overview
 from usageledger.reports.periods import Period
-from usageledger.reports.usage import USD_DECIMALS
+from usageledger.reports.rows import money_text
 
 __all__ = ["overview_json"]
-
-_USD = Decimal(1).scaleb(-USD_DECIMALS)
-
-
-def _money(amount: Decimal | None) -> str | None:
-    return None if amount is None else format(amount.quantize(_USD, rounding=ROUND_HALF_EVEN), "f")
 
 
 def _pct(value: Decimal | None) -> str | None:
@@ -40,35 +34,35 @@ def overview_json(o: Overview) -> dict[str, Any]:
         "previous_period": _period_json(o.previous),
         "organization": o.organization,
         "organizations": [{"id": g.id, "name": g.name} for g in o.organizations],
-        "cost_usd": _money(o.cost),
-        "list_cost_usd": _money(o.list_cost),
-        "discount_usd": _money(o.discount),
+        "cost_usd": money_text(o.cost),
+        "list_cost_usd": money_text(o.list_cost),
+        "discount_usd": money_text(o.discount),
         "discount_pct": _pct(o.discount_pct),
-        "previous_cost_usd": _money(o.previous_cost),
+        "previous_cost_usd": money_text(o.previous_cost),
         "change_pct": _pct(o.change_pct),
         "forecast": {
             "month": f.month_start.strftime("%Y-%m"),
-            "spent_usd": _money(f.spent),
+            "spent_usd": money_text(f.spent),
             "days_left": f.days_left,
             "basis_days": f.basis_days,
-            "daily_low_usd": _money(f.daily_low),
-            "daily_high_usd": _money(f.daily_high),
-            "low_usd": _money(f.low),
-            "high_usd": _money(f.high),
+            "daily_low_usd": money_text(f.daily_low),
+            "daily_high_usd": money_text(f.daily_high),
+            "low_usd": money_text(f.low),
+            "high_usd": money_text(f.high),
             "enough_data": f.enough_data,
             "method": f.method,
         },
-        "last_month": {**_period_json(o.last_month), "cost_usd": _money(o.last_month_cost)},
+        "last_month": {**_period_json(o.last_month), "cost_usd": money_text(o.last_month_cost)},
         "top": {
             t.dimension: {
-                "total_usd": _money(t.total),
+                "total_usd": money_text(t.total),
                 "rows": [
                     {
                         "key": r.key,
                         "label": r.label,
                         "organization_id": r.organization_id,
                         "organization_name": r.organization_name,
-                        "cost_usd": _money(r.amount),
+                        "cost_usd": money_text(r.amount),
                         "share_pct": _pct(r.share * 100),
                         "other": r.other,
                     }  # fmt: skip
@@ -80,9 +74,9 @@ def overview_json(o: Overview) -> dict[str, Any]:
         "daily": [
             {
                 "date": d.day.isoformat(),
-                "cost_usd": _money(d.amount),
+                "cost_usd": money_text(d.amount),
                 "previous_date": _iso(d.previous_day),
-                "previous_cost_usd": _money(d.previous_amount),
+                "previous_cost_usd": money_text(d.previous_amount),
                 "provisional": d.provisional,
             }  # fmt: skip
             for d in o.days
@@ -92,7 +86,7 @@ def overview_json(o: Overview) -> dict[str, Any]:
             "cache_read_tokens": o.cache.cache_read_tokens,
             "input_tokens": o.cache.input_tokens,
             "share_pct": _pct(None if o.cache.share is None else o.cache.share * 100),
-            "saved_usd_estimate": _money(o.cache.saved_usd),
+            "saved_usd_estimate": money_text(o.cache.saved_usd),
             "method": o.cache.method,
             "unpriced_models": o.cache.unpriced_models,
             "basis": o.cache.basis,
@@ -101,7 +95,7 @@ def overview_json(o: Overview) -> dict[str, Any]:
             {
                 "cost_type": t.cost_type,
                 "label": t.label,
-                "cost_usd": _money(t.amount),
+                "cost_usd": money_text(t.amount),
                 "share_pct": _pct(t.share * 100),
             }
             for t in o.cost_by_type

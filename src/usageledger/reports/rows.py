@@ -24,6 +24,7 @@ __all__ = [
     "Report",
     "UsageReport",
     "UsageRow",
+    "money_text",
     "share_of",
     "share_text",
     "usd_from_microcents",
@@ -157,6 +158,11 @@ CostReport = Report[CostRow]
 
 def usd_text(amount: Decimal) -> str:
     return format(amount.quantize(_USD_QUANTUM, rounding=ROUND_HALF_EVEN), "f")
+
+
+def money_text(amount: Decimal | None) -> str | None:
+    """Dollars as the JSON API says them (an exact decimal string), None as null."""
+    return None if amount is None else usd_text(amount)
 
 
 def share_text(percent: Decimal) -> str:

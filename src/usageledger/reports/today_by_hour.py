@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 
-from usageledger.reports.usage import USD_DECIMALS
+from usageledger.reports.rows import money_text
 from usageledger.store import list_connections
 from usageledger.store.hourly import hourly_totals
 
@@ -82,24 +82,19 @@ def today_by_hour(
     )
 
 
-def _money(amount: Decimal | None) -> str | None:
-    usd = Decimal(1).scaleb(-USD_DECIMALS)
-    return None if amount is None else format(amount.quantize(usd, rounding=ROUND_HALF_EVEN), "f")
-
-
 def today_by_hour_json(today: TodayByHour) -> dict[str, Any]:
     """As the JSON API returns it: money as exact decimal strings, hours as RFC 3339 UTC."""
     return {
         "date": today.day.isoformat(),
-        "total_usd": _money(today.total),
+        "total_usd": money_text(today.total),
         "synced_at": today.synced_at.isoformat() if today.synced_at else None,
         "has_hourly_data": today.has_data,
         "hours": [
             {
                 "hour": h.hour.isoformat().replace("+00:00", "Z"),
-                "cost_usd": _money(h.amount),
+                "cost_usd": money_text(h.amount),
                 "tokens": h.tokens,
-                "yesterday_cost_usd": _money(h.previous),
+                "yesterday_cost_usd": money_text(h.previous),
             }
             for h in today.hours
         ],

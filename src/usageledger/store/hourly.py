@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from usageledger.models import HOURLY, CostRecord, UsageRecord
+from usageledger.models import HOURLY, TOKEN_METRICS, CostRecord, UsageRecord
 from usageledger.store.bulk import BulkInsert
 from usageledger.store.tables import hourly_cost_rows, hourly_usage_rows
 from usageledger.store.upsert import RepeatedRowError, cents_to_microcents
@@ -92,10 +92,6 @@ class HourTotal:
     requests: int | None
 
 
-# Every input and output token: the usage metrics before the request counts.
-_TOKENS = HOURLY.usage_metrics[:5]
-
-
 def hourly_totals(
     conn: Connection,
     connection_ids: list[int],
@@ -118,7 +114,7 @@ def hourly_totals(
         if organization is not None:
             where.append(c.organization_id == organization)
         if table is hourly_usage_rows:
-            measures = [sum((c[name] for name in _TOKENS[1:]), c[_TOKENS[0]]), c.requests]
+            measures = [sum((c[name] for name in TOKEN_METRICS[1:]), c[TOKEN_METRICS[0]]), c.requests]
         else:
             measures = [c.amount_microcents]
         query = select(c.hour, *(func.sum(m) for m in measures)).where(*where).group_by(c.hour)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from .. import store
 from ..anthropic import ActorPage
-from ..models import ACTOR, ActorInfo, CostRecord, UsageRecord, Window
+from ..models import ACTOR, TOKEN_METRICS, ActorInfo, CostRecord, UsageRecord, Window
 from .events import record_event, record_grain_mismatch
 
 __all__ = ["ActorWindow", "DayTotals", "check_grains", "note_actor_grain_skipped"]
@@ -33,8 +35,19 @@ def _add(a: int | None, b: int | None) -> int | None:
     return a if b is None else a + b
 
 
+# Where a record keeps its day, its tokens and its cost (positions of the NamedTuples, read by C-level
+# getters: these sums run over every row of a backfill).
+_DAY = itemgetter(0)
+_TOKENS = tuple(itemgetter(UsageRecord._fields.index(name)) for name in TOKEN_METRICS)
+_AMOUNT = itemgetter(CostRecord._fields.index("amount_cents"))
+
+
 class DayTotals:
-    """Tokens (uncached input, output, cache read, cache 5m, cache 1h) and cost in cents, per day."""
+    """Tokens (uncached input, output, cache read, cache 5m, cache 1h) and cost in cents, per day.
+
+    A page lists its rows in runs of one day (reports are ordered by time): each run is summed by C-level
+    `sum`s. Rows out of order only make more runs; the sums are the same.
+    """
 
     __slots__ = ("cents", "tokens")
 
@@ -44,25 +57,30 @@ class DayTotals:
 
     def add_usage(self, records: Iterable[UsageRecord]) -> None:
         tokens = self.tokens
-        for r in records:
-            t = tokens.get(r.day)
+        for day, run in groupby(records, _DAY):
+            rows = list(run)
+            t = tokens.get(day)
             if t is None:
-                t = tokens[r.day] = [0, 0, 0, 0, 0]
-            t[0] += r.uncached_input_tokens
-            t[1] += r.output_tokens
-            t[2] += r.cache_read_input_tokens
-            t[3] += r.cache_creation_5m_input_tokens
-            t[4] += r.cache_creation_1h_input_tokens
+                t = tokens[day] = [0] * len(_TOKENS)
+            for i, token_count in enumerate(_TOKENS):
+                t[i] += sum(map(token_count, rows))
 
     def add_cost(self, records: Iterable[CostRecord]) -> None:
         cents = self.cents
-        for r in records:
-            cents[r.day] = cents.get(r.day, Decimal(0)) + r.amount_cents
+        for day, run in groupby(records, _DAY):
+            cents[day] = sum(map(_AMOUNT, run), cents.get(day, Decimal(0)))
+
+    def window_tokens(self) -> tuple[int, ...]:
+        """Every day's tokens added up, in the order of `tokens`."""
+        return tuple(sum(day[i] for day in self.tokens.values()) for i in range(len(_TOKENS)))
+
+    def window_cents(self) -> Decimal:
+        return sum(self.cents.values(), Decimal(0))
 
     def differences(self, other: DayTotals) -> list[str]:
         """Each day whose tokens differ, or whose cost differs by more than a cent, said in words."""
         problems = []
-        zero = [0, 0, 0, 0, 0]
+        zero = [0] * len(_TOKENS)
         for day in sorted(self.tokens.keys() | other.tokens.keys()):
             mine, theirs = self.tokens.get(day, zero), other.tokens.get(day, zero)
             if mine != theirs:

@@ -27,7 +27,6 @@ from ..anthropic import (
     Totals,
     fetch_directory,
     source_named,
-    usage_totals,
 )
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
@@ -200,12 +199,13 @@ def _sync_windows(
         pages_ahead=pages_ahead(settings.max_in_flight),
         priority=client.limit.priority,
     )
-    with fetcher:
+    with fetcher, store.sync_writer_connection(engine) as writer_conn:
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.
             first = next(fetched)
-            with engine.begin() as conn:
+            with writer_conn.begin():
+                conn = writer_conn
                 # Then the claim, before any write: it locks the connection row (SQLite: the database),
                 # so a disconnect either committed before (refused here, nothing written) or waits for
                 # this commit and its purge removes the window. The same lock order as disconnect's
@@ -214,9 +214,9 @@ def _sync_windows(
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 # The second grain writes in the same transaction: a window commits both or neither.
                 actors = ActorWindow(conn, connection_id, run_id, window) if has_actors else None
-                daily = DayTotals()
-                usage_sums: list[tuple[int, int, int, int, int]] = []
-                cost_sum = Decimal(0)
+                daily = (
+                    DayTotals()
+                )  # this grain's tokens and cost per day: set against the totals and the actor grain
                 expected_usage = expected_cost = None
                 try:
                     # The window's pages arrive from its chains in any order; every sum here is
@@ -226,14 +226,12 @@ def _sync_windows(
                             pages["daily"] += 1
                             records = item.usage.records  # decoded here, in the writing thread
                             writer.write_usage(records)
-                            usage_sums.append(usage_totals(records))
                             daily.add_usage(records)
                             refreshed_at = item.usage.data_refreshed_at or refreshed_at
                         elif item.cost is not None:
                             pages["daily"] += 1
                             cost_records = item.cost.records
                             writer.write_cost(cost_records)
-                            cost_sum += sum((r.amount_cents for r in cost_records), Decimal(0))
                             daily.add_cost(cost_records)
                         elif item.actor_usage is not None and actors is not None:
                             pages["actor"] += 1
@@ -258,7 +256,7 @@ def _sync_windows(
                 result = writer.finish()
                 if actors is not None:
                     check_grains(conn, connection, window, daily, actors.totals)
-                _check_totals(conn, connection, window, usage_sums, cost_sum, expected_usage, expected_cost)
+                _check_totals(conn, connection, window, daily, expected_usage, expected_cost)
                 if result.revised or result.removed:
                     record_event(
                         conn,
@@ -388,13 +386,12 @@ def _check_totals(
     conn: Connection,
     connection: store.ConnectionRow,
     window: Window,
-    usage_sums: list[tuple[int, int, int, int, int]],
-    cost_sum: Decimal,
+    grouped_days: DayTotals,
     expected_usage: Totals,
     expected_cost: Totals,
 ) -> None:
     """Grouped rows must add up to the API's ungrouped totals of the same window; a gap is an event."""
-    grouped = tuple(sum(part[i] for part in usage_sums) for i in range(5))
+    grouped, cost_sum = grouped_days.window_tokens(), grouped_days.window_cents()
     expected_amount = expected_cost.amount_cents or Decimal(0)
     problems = []
     if grouped != expected_usage.tokens:

@@ -24,7 +24,7 @@ from .. import store
 from ..anthropic.client import AdminApiClient
 from ..anthropic.hourly import MAX_HOURLY_RANGE, HourlySource
 from ..errors import MalformedResponseError, PermissionDeniedError, UpstreamError
-from ..models import CostRecord, UsageRecord
+from ..models import TOKEN_METRICS, CostRecord, UsageRecord
 from ..store.hourly import replace_hours
 from ..store.tables import cost_rows, usage_rows
 from .actor_grain import DayTotals
@@ -155,13 +155,7 @@ def _daily_totals(conn: Connection, connection_id: int, first: dt.date, last: dt
     """The daily grain's tokens and cost per day in [first, last), as stored."""
     totals = DayTotals()
     u = usage_rows.c
-    tokens = (
-        u.uncached_input_tokens,
-        u.output_tokens,
-        u.cache_read_input_tokens,
-        u.cache_creation_5m_input_tokens,
-        u.cache_creation_1h_input_tokens,
-    )
+    tokens = [u[name] for name in TOKEN_METRICS]
     query = (
         select(u.day, *(func.sum(t) for t in tokens))
         .where(u.connection_id == connection_id, u.day >= first, u.day < last)
