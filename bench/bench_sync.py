@@ -10,7 +10,7 @@ calls' latencies (calls × latency: what a one-request-at-a-time sync would cost
 the peak of requests in flight the fake saw.
 
 Usage: python bench/bench_sync.py [--rows-per-day 2300] [--days 365] [--latency-ms 150 --cap 8]
-       [--max-in-flight 8]
+       [--max-in-flight 8] [--incremental]
 """
 
 from __future__ import annotations
@@ -97,6 +97,25 @@ def _directory_calls(rows_per_day: int) -> int:
     )
 
 
+def _incremental_sync(bin_dir: Path, env: dict[str, str], home: Path) -> tuple[int, float, float]:
+    """`usageledger sync` once more, as the hourly schedule does after the backfill: (API calls, seconds of
+    the sync from its run record, wall time with process start)."""
+    started = time.perf_counter()
+    sync = subprocess.run([str(bin_dir / "usageledger"), "sync"], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if sync.returncode != 0:
+        raise SystemExit(f"incremental sync failed ({sync.returncode}): {sync.stderr.strip()}")
+    db = sqlite3.connect(home / "usageledger.db")
+    calls, sync_started, sync_finished = db.execute(
+        "select api_calls, started_at, finished_at from sync_runs order by id desc limit 1"
+    ).fetchone()
+    db.close()
+    seconds = (
+        dt.datetime.fromisoformat(sync_finished) - dt.datetime.fromisoformat(sync_started)
+    ).total_seconds()
+    return calls, seconds, wall
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows-per-day", type=int, default=2300)  # ~2,000 active groups a day
@@ -104,6 +123,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="the fake answers after this long")
     parser.add_argument("--cap", type=int, default=None, help="the fake serves this many at once (429 above)")
     parser.add_argument("--max-in-flight", type=int, default=None, help="USAGELEDGER_MAX_IN_FLIGHT")
+    parser.add_argument(
+        "--incremental", action="store_true", help="then time one more sync, as the hourly schedule runs it"
+    )
     parser.add_argument(
         "--profile",
         type=Path,
@@ -170,6 +192,7 @@ def main() -> None:
         db.close()
         served_calls = sum(fake.calls.values())  # the connect's key check and probe included
         peak_in_flight, turned_away = fake.faults.peak_in_flight, fake.faults.turned_away
+        incremental = _incremental_sync(bin_dir, env, Path(home)) if args.incremental else None
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = _directory_calls(args.rows_per_day)
@@ -221,6 +244,13 @@ def main() -> None:
             f"the writing thread waited for the API {waited:.1f} s and wrote {sync_seconds - waited:.1f} s; "
             f"limit {in_flight['max']}, lowered {in_flight['lowered']} time(s) by 429s, "
             f"lowest {in_flight['lowest']}, peak in flight at the sync {in_flight['peak']}"
+        )
+    if incremental is not None:
+        calls, seconds, inc_wall = incremental
+        against = f" (calls × latency: {calls * latency:.2f} s)" if latency else ""
+        print(
+            f"the next (incremental) sync: {calls} API calls{against}; {seconds:.2f} s from its run record, "
+            f"{inc_wall:.2f} s with process start"
         )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -21,6 +23,7 @@ WORKSPACES = [
     {"id": "wrk_old", "name": "Old", "archived_at": "2026-06-15T12:00:00Z"},
 ]
 Answer = Callable[[httpx2.Request], httpx2.Response | None]
+_calls_lock = threading.Lock()  # the lists are asked from several threads
 
 
 def _list(data: list[dict]) -> httpx2.Response:
@@ -45,10 +48,11 @@ def _rbac_pages(request: httpx2.Request) -> httpx2.Response:
     return httpx2.Response(200, json={"data": [{"id": "grp_a", "name": "A"}], "next_page": "p2"})
 
 
-def _client(calls: Counter[str], override: Answer | None = None) -> AdminApiClient:
+def _client(calls: Counter[str], override: Answer | None = None, max_in_flight: int = 4) -> AdminApiClient:
     def handler(request: httpx2.Request) -> httpx2.Response:
         path = request.url.path
-        calls[path] += 1
+        with _calls_lock:
+            calls[path] += 1
         assert request.url.params.get("limit") == "1000"  # every list asks for its largest page
         answer = override(request) if override else None
         if answer is not None:
@@ -65,7 +69,8 @@ def _client(calls: Counter[str], override: Answer | None = None) -> AdminApiClie
         raise AssertionError(f"unexpected call {path}")
 
     http = httpx2.Client(transport=httpx2.MockTransport(handler))
-    return AdminApiClient(Settings(max_retries=0), KEY, http_client=http, base_url="http://fake.test")
+    settings = Settings(max_retries=0, max_in_flight=max_in_flight)
+    return AdminApiClient(settings, KEY, http_client=http, base_url="http://fake.test")
 
 
 def test_every_list_is_read_with_members_of_live_workspaces_only() -> None:
@@ -162,3 +167,29 @@ def test_a_cursor_page_without_data_is_malformed() -> None:
 
     with pytest.raises(MalformedResponseError):
         fetch_directory(_client(Counter(), empty))
+
+
+def test_the_lists_are_asked_side_by_side_with_the_same_calls() -> None:
+    """The required lists and the RBAC groups at once, then the first live workspace's members, then the
+    others' at once: 4 rounds of latency instead of 11, and not one call more."""
+    lock = threading.Lock()
+    in_flight, peaks = [0], []
+    live = [{"id": f"wrk_{i}", "name": str(i), "archived_at": None} for i in range(4)]
+
+    def slow(request: httpx2.Request) -> httpx2.Response | None:
+        with lock:
+            in_flight[0] += 1
+            peaks.append(in_flight[0])
+        time.sleep(0.2)
+        with lock:
+            in_flight[0] -= 1
+        return _list(live) if request.url.path == f"{PREFIX}/workspaces" else None
+
+    calls: Counter[str] = Counter()
+    started = time.monotonic()
+    directory = fetch_directory(_client(calls, slow, max_in_flight=8))
+    elapsed = time.monotonic() - started
+    assert sum(calls.values()) == 3 + 4 + 2 + 2  # as one after another: lists, members, RBAC pages, groups
+    assert directory.workspace_members is not None and len(directory.workspace_members) == 4
+    assert max(peaks) >= 4  # the three lists and the RBAC groups were in flight together
+    assert elapsed < 8 * 0.2  # one call after another would take 11 × 0.2 s

@@ -13,11 +13,14 @@ only ever earn a 403. Service accounts are known by the id the analytics actor r
 
 Calls: 3 required lists, plus one members call per non-archived workspace, plus (when the organization
 has RBAC groups) one groups call and one members call per group; every list asks for 1,000 entries a page.
+They are asked side by side (`fetch_directory`): the lists and the RBAC groups at once, then the first
+workspace's members, then the other workspaces' at once (and so for the groups' members).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -48,6 +51,7 @@ __all__ = [
 ]
 
 _DIRECTORY_PAGE_LIMIT = 1000
+_PARALLEL_LISTS = 8  # threads; how many calls are really in flight is the client's limit
 WORKSPACE_MEMBERS_PATH = "/v1/organizations/workspaces/{workspace_id}/members"
 RBAC_GROUPS_PATH = "/v1/organizations/rbac_groups"
 RBAC_GROUP_MEMBERS_PATH = "/v1/organizations/rbac_groups/{rbac_group_id}/members"
@@ -114,46 +118,64 @@ def _optional(path: str, skipped: list[SkippedEndpoint], read: Callable[[], T]) 
         return None
 
 
-def _iter_members(client: AdminApiClient, workspace_ids: list[str]) -> Iterator[dict[str, Any]]:
-    for workspace_id in workspace_ids:
-        yield from _sync_page_items(
-            partial(client.get_workspace_members_page, workspace_id), "workspace members"
-        )
+def _members_of(client: AdminApiClient, workspace_id: str) -> list[dict[str, Any]]:
+    return _sync_page_items(partial(client.get_workspace_members_page, workspace_id), "workspace members")
 
 
-def _iter_group_members(client: AdminApiClient, group_ids: list[str]) -> Iterator[dict[str, Any]]:
-    for group_id in group_ids:
-        yield from _cursor_page_items(
-            partial(client.get_rbac_group_members_page, group_id), "RBAC group members"
-        )
+def _group_members_of(client: AdminApiClient, group_id: str) -> list[dict[str, Any]]:
+    return _cursor_page_items(partial(client.get_rbac_group_members_page, group_id), "RBAC group members")
+
+
+def _each_of(pool: ThreadPoolExecutor, read: Callable[[str], list[T]], ids: list[str]) -> list[T]:
+    """`read(id)` for every id, in order: the first alone, the rest side by side. A refusal of the first
+    (the same key asks them all, so it would refuse the rest) costs one call, as one after another did."""
+    if not ids:
+        return []
+    first = read(ids[0])
+    rest = [pool.submit(read, one) for one in ids[1:]]
+    return first + [item for future in rest for item in future.result()]
 
 
 def fetch_directory(client: AdminApiClient) -> Directory:
-    workspaces = parse_workspaces(
-        _fetch_all(
-            client, "/v1/organizations/workspaces", {"include_archived": "true", "include_default": "true"}
-        )
+    """Every list, side by side within the client's limit of requests in flight: the same calls as one
+    after another, in 3 rounds instead of one per list and per workspace (10 calls, 10 rounds of latency,
+    for the fake's large organization). Errors are raised, and refusals noted, as in that order."""
+    with ThreadPoolExecutor(_PARALLEL_LISTS, thread_name_prefix="usageledger-directory") as pool:
+        try:
+            return _fetch_directory(client, pool)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # after a failure: no list still to start
+
+
+def _fetch_directory(client: AdminApiClient, pool: ThreadPoolExecutor) -> Directory:
+    workspaces_read = pool.submit(
+        _fetch_all,
+        client,
+        "/v1/organizations/workspaces",
+        {"include_archived": "true", "include_default": "true"},
     )
-    api_keys = parse_api_keys(_fetch_all(client, "/v1/organizations/api_keys", {}))
-    users = parse_users(_fetch_all(client, "/v1/organizations/users", {}))
+    api_keys_read = pool.submit(_fetch_all, client, "/v1/organizations/api_keys", {})
+    users_read = pool.submit(_fetch_all, client, "/v1/organizations/users", {})
+    groups_read = pool.submit(_cursor_page_items, client.get_rbac_groups_page, "RBAC groups")
+    workspaces = parse_workspaces(workspaces_read.result())
+    api_keys = parse_api_keys(api_keys_read.result())
+    users = parse_users(users_read.result())
     directory = Directory(workspaces=workspaces, api_keys=api_keys, users=users)
     skipped = directory.skipped
-    # Archived workspaces have no members to speak of; one refusal stops the rest (the same key asks).
+    # Archived workspaces have no members to speak of.
     live = [w.id for w in workspaces if w.archived_at is None]
     directory.workspace_members = _optional(
-        WORKSPACE_MEMBERS_PATH, skipped, lambda: parse_workspace_members(list(_iter_members(client, live)))
-    )
-    groups = _optional(
-        RBAC_GROUPS_PATH,
+        WORKSPACE_MEMBERS_PATH,
         skipped,
-        lambda: parse_rbac_groups(_cursor_page_items(client.get_rbac_groups_page, "RBAC groups")),
+        lambda: parse_workspace_members(_each_of(pool, partial(_members_of, client), live)),
     )
+    groups = _optional(RBAC_GROUPS_PATH, skipped, lambda: parse_rbac_groups(groups_read.result()))
     if groups is not None:
         directory.rbac_groups = groups
         group_ids = [g.id for g in groups]
         directory.rbac_group_members = _optional(
             RBAC_GROUP_MEMBERS_PATH,
             skipped,
-            lambda: parse_rbac_group_members(list(_iter_group_members(client, group_ids))),
+            lambda: parse_rbac_group_members(_each_of(pool, partial(_group_members_of, client), group_ids)),
         )
     return directory

@@ -13,6 +13,7 @@ import functools
 import itertools
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -172,8 +173,11 @@ def _sync_windows(
     source = source_named(
         connection.source or "analytics", client, connection.organization_id, settings.page_limit
     )
-    directory = fetch_directory(client)
-    spend_limits = read_spend_limits(client)  # Anthropic's own caps, shown beside the budgets
+    # Anthropic's own caps (shown beside the budgets) are read while the directory's lists are.
+    with ThreadPoolExecutor(1, thread_name_prefix="usageledger-spend-limits") as pool:
+        spend_limits_read = pool.submit(read_spend_limits, client)
+        directory = fetch_directory(client)
+        spend_limits = spend_limits_read.result()
     with engine.begin() as conn:
         permit.claim(conn)
         store.upsert_directory(conn, connection_id, directory)
