@@ -97,6 +97,20 @@ def _directory_calls(rows_per_day: int) -> int:
     )
 
 
+def _reference_loop_seconds() -> float:
+    """CPU seconds of a 10-million-step pure Python loop, best of 3: how fast this machine runs Python.
+    The writer's CPU, and so the backfill's wall time, scale with it; printed so that figures taken on
+    different machines (they have differed ~3x here) can be set side by side."""
+    best = math.inf
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def _incremental_sync(bin_dir: Path, env: dict[str, str], home: Path) -> tuple[int, float, float]:
     """`usageledger sync` once more, as the hourly schedule does after the backfill: (API calls, seconds of
     the sync from its run record, wall time with process start)."""
@@ -256,6 +270,9 @@ def main() -> None:
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
     # The fake renders every page in this process, on the same 2 cores: its CPU competes with the sync's.
     print(f"CPU time of the fake API (this process, until the sync ended): {fake_cpu:.1f} s")
+    print(
+        f"this machine's speed: a 10-million-step Python loop takes {_reference_loop_seconds():.2f} s of CPU"
+    )
 
 
 if __name__ == "__main__":
