@@ -66,9 +66,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def sync_writer_connection(engine: Engine) -> Iterator[Connection]:
     """The connection a sync writes its windows through: on SQLite, without per-row foreign key checks.
 
-    SQLite checks every inserted row's `connection_id` against `connections`, a lookup per row that
-    cost 14% of a backfill's writing (31 days of a large organization replayed by
-    `bench/bench_writer.py`: 23.5 s of the writing thread's CPU instead of 27.5-27.9 s). Those checks
+    SQLite checks every inserted row's `connection_id` against `connections`, a lookup per row: a
+    year's backfill of a large organization used 5-15% more CPU with them (README, "Measured"). Those checks
     cannot fail here: each window's transaction first claims its connection's row (a write, so on
     SQLite it holds the database's one write lock until it commits), connection rows are never deleted
     while a sync holds one, and every row it writes names that connection. The pragma only takes effect

@@ -203,13 +203,12 @@ def _sync_windows(
         pages_ahead=pages_ahead(settings.max_in_flight),
         priority=client.limit.priority,
     )
-    with fetcher, store.sync_writer_connection(engine) as writer_conn:
+    with fetcher, store.sync_writer_connection(engine) as conn:
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.
             first = next(fetched)
-            with writer_conn.begin():
-                conn = writer_conn
+            with conn.begin():
                 # Then the claim, before any write: it locks the connection row (SQLite: the database),
                 # so a disconnect either committed before (refused here, nothing written) or waits for
                 # this commit and its purge removes the window. The same lock order as disconnect's
@@ -218,9 +217,8 @@ def _sync_windows(
                 writer = store.WindowWriter(conn, connection_id, run_id, window)
                 # The second grain writes in the same transaction: a window commits both or neither.
                 actors = ActorWindow(conn, connection_id, run_id, window) if has_actors else None
-                daily = (
-                    DayTotals()
-                )  # this grain's tokens and cost per day: set against the totals and the actor grain
+                # This grain's tokens and cost per day: set against the totals and the actor grain.
+                daily = DayTotals()
                 expected_usage = expected_cost = None
                 try:
                     # The window's pages arrive from its chains in any order; every sum here is
