@@ -357,3 +357,35 @@ def test_rotate_key_reseals_with_the_newest_key_and_syncs_still_work(cli, cli_en
     assert "Re-sealed 1 stored key" in result.out
     monkeypatch.setenv("USAGELEDGER_SECRET_KEY", new_key)
     assert cli("sync").exit_code == 0
+
+
+@pytest.mark.parametrize("key_kind", ["default", "analytics_off"])
+def test_grouped_rows_are_checked_against_the_ungrouped_totals(cli, fake, monkeypatch, key_kind):
+    """Every window's grouped rows must add up to the API's ungrouped totals, from the analytics endpoints
+    and from the classic reports (whose totals span pages): a clean sync says nothing, an ungrouped total
+    one output token off is a `mismatch` warning that names the tokens."""
+    from usageledger.anthropic import sources
+
+    key = FAKE_ADMIN_KEY
+    if key_kind == "analytics_off":
+        key = "sk-ant-admin01-fake-analytics-off-key-000000000000000"
+        fake.add_key(key, key_kind)
+    result = cli("connect", "anthropic", "--key-stdin", stdin=key + "\n")
+    assert result.exit_code == 0, result.err
+    assert not [e for e in cli("events", "--json").json() if e["kind"] == "mismatch"]
+
+    source = sources.ClassicSource if key_kind == "analytics_off" else sources.AnalyticsSource
+    real = source.fetch_usage_totals
+    output = sources.TOKEN_METRICS.index("output_tokens")
+
+    def one_token_off(self, window):
+        totals = real(self, window)
+        tokens = list(totals.tokens)
+        tokens[output] += 1
+        return sources.Totals(tokens=tuple(tokens), amount_cents=totals.amount_cents)
+
+    monkeypatch.setattr(source, "fetch_usage_totals", one_token_off)
+    assert cli("sync").exit_code == 0
+    said = [e for e in cli("events", "--json").json() if e["kind"] == "mismatch"]
+    assert said and said[0]["level"] == "warning"
+    assert "Totals do not match" in said[0]["message"] and "tokens" in said[0]["message"]

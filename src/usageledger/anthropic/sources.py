@@ -7,13 +7,14 @@ can fetch the ungrouped totals of a window to check the grouped rows against.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ..errors import MalformedResponseError
-from ..models import ACTOR, DAILY, CostRecord, UsageRecord, Window
+from ..models import ACTOR, DAILY, TOKEN_METRICS, CostRecord, UsageRecord, Window
 from .actor_wire import ActorPage, parse_actor_cost, parse_actor_usage
 from .client import AdminApiClient
 from .pagination import iter_pages
@@ -41,8 +42,12 @@ CLASSIC_BUCKET_LIMIT = 31
 class Totals:
     """Ungrouped sums of a window, to check the grouped rows against."""
 
-    tokens: tuple[int, int, int, int, int]  # uncached input, output, cache read, cache 5m, cache 1h
+    tokens: tuple[int, ...]  # in the order of TOKEN_METRICS
     amount_cents: Decimal | None = None
+
+
+_NO_TOKENS: tuple[int, ...] = (0,) * len(TOKEN_METRICS)  # a cost total's: it counts no tokens
+_token_values = attrgetter(*TOKEN_METRICS)
 
 
 class Source(Protocol):
@@ -89,15 +94,13 @@ def report_params(
     return params
 
 
-def usage_totals(records: Any) -> tuple[int, int, int, int, int]:
-    sums = [0, 0, 0, 0, 0]
-    for r in records:
-        sums[0] += r.uncached_input_tokens
-        sums[1] += r.output_tokens
-        sums[2] += r.cache_read_input_tokens
-        sums[3] += r.cache_creation_5m_input_tokens
-        sums[4] += r.cache_creation_1h_input_tokens
-    return (sums[0], sums[1], sums[2], sums[3], sums[4])
+def _token_sums(records: Iterable[UsageRecord]) -> tuple[int, ...]:
+    """Every token metric of the records added up, in the order of TOKEN_METRICS."""
+    sums = list(_NO_TOKENS)
+    for record in records:
+        for i, value in enumerate(_token_values(record)):
+            sums[i] += value
+    return tuple(sums)
 
 
 P = TypeVar("P", UsagePage, CostPage)
@@ -182,7 +185,7 @@ class AnalyticsSource:
             ),
             "usage",
         )
-        return Totals(tokens=usage_totals(page.records))
+        return Totals(tokens=_token_sums(page.records))
 
     def fetch_cost_totals(self, window: Window) -> Totals:
         page = _one_page(
@@ -191,9 +194,7 @@ class AnalyticsSource:
             ),
             "cost",
         )
-        return Totals(
-            tokens=(0, 0, 0, 0, 0), amount_cents=sum((r.amount_cents for r in page.records), Decimal(0))
-        )
+        return Totals(tokens=_NO_TOKENS, amount_cents=sum((r.amount_cents for r in page.records), Decimal(0)))
 
 
 class ClassicSource:
@@ -244,8 +245,7 @@ class ClassicSource:
         )
 
     def fetch_usage_totals(self, window: Window) -> Totals:
-        sums = [0, 0, 0, 0, 0]
-        for page in iter_pages(
+        pages = iter_pages(
             lambda cursor: parse_classic_usage(
                 self._client.get_list_page(
                     "/v1/organizations/usage_report/messages", self._params(window, cursor, None)
@@ -253,9 +253,8 @@ class ClassicSource:
                 self._organization_id,
             ),
             what="usage report",
-        ):
-            sums = [a + b for a, b in zip(sums, usage_totals(page.records), strict=True)]
-        return Totals(tokens=(sums[0], sums[1], sums[2], sums[3], sums[4]))
+        )
+        return Totals(tokens=_token_sums(record for page in pages for record in page.records))
 
     def fetch_cost_totals(self, window: Window) -> Totals:
         amount = Decimal(0)
@@ -269,7 +268,7 @@ class ClassicSource:
             what="cost report",
         ):
             amount += sum((r.amount_cents for r in page.records), Decimal(0))
-        return Totals(tokens=(0, 0, 0, 0, 0), amount_cents=amount)
+        return Totals(tokens=_NO_TOKENS, amount_cents=amount)
 
 
 def source_named(
