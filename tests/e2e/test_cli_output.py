@@ -168,3 +168,13 @@ def test_tables_say_which_days_are_provisional(cli, connected, terminal_80):
     settled = cli("cost", "--until", str(today - dt.timedelta(days=10)))
     assert settled.exit_code == 0, settled.err
     assert "provisional" not in settled.out
+
+
+def test_events_json_carries_what_the_sync_measured(cli, connected, terminal_80):
+    """`events --json` gives each event's details (a sync's calls and requests in flight) for scripts; the
+    table keeps to its columns."""
+    finished = cli("events", "--kind", "sync_finished", "--json").json()
+    assert finished and finished[0]["details"]["api_calls"] > 0
+    assert finished[0]["details"]["in_flight"]["peak"] >= 1
+    table = cli("events", "--kind", "sync_finished")
+    assert table.exit_code == 0 and "api_calls" not in table.out and "in_flight" not in table.out

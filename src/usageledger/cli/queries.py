@@ -265,6 +265,9 @@ def events(
             "level": e.level,
             "message": e.message,
             "request_id": e.request_id,
+            # What a sync measured (calls, pages, requests in flight), what late data revised: for scripts;
+            # the table keeps to one line an event.
+            **({"details": e.details} if as_json else {}),
         }
         for e in rows
     ]
