@@ -9,8 +9,12 @@ once (429 with retry-after above it); the benchmark then sets the wall time agai
 calls' latencies (calls × latency: what a one-request-at-a-time sync would cost at least) and reports
 the peak of requests in flight the fake saw.
 
+`--postgres URL` syncs into a new database on that PostgreSQL server (created, then dropped) instead of
+the embedded SQLite file: the hosted deployment's store, whose index work runs in the server's own
+process rather than in the sync's.
+
 Usage: python bench/bench_sync.py [--rows-per-day 2300] [--days 365] [--latency-ms 150 --cap 8]
-       [--max-in-flight 8] [--incremental]
+       [--max-in-flight 8] [--incremental] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ import json
 import math
 import os
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, make_url, text
 
 from usageledger.fake import FAKE_ADMIN_KEY, FakeOrganization, serve_in_thread
 from usageledger.fake.catalog import ACTOR_AT
@@ -111,7 +118,44 @@ def _reference_loop_seconds() -> float:
     return best
 
 
-def _incremental_sync(bin_dir: Path, env: dict[str, str], home: Path) -> tuple[int, float, float]:
+_BENCH_DATABASE = "usageledger_bench_sync"
+
+
+@contextmanager
+def _database(home: str, postgres: str | None) -> Iterator[str]:
+    """The sync's database URL: the home's SQLite file, or a new database on the PostgreSQL server of
+    `postgres` (dropped afterwards)."""
+    if postgres is None:
+        yield f"sqlite:///{home}/usageledger.db"
+        return
+    server = create_engine(postgres, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_BENCH_DATABASE} WITH (FORCE)")
+            conn.exec_driver_sql(f"CREATE DATABASE {_BENCH_DATABASE}")
+        yield make_url(postgres).set(database=_BENCH_DATABASE).render_as_string(hide_password=False)
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_BENCH_DATABASE} WITH (FORCE)")
+    finally:
+        server.dispose()
+
+
+def _one_row(url: str, sql: str) -> Any:
+    """The first row a query answers, read from the sync's database (either kind)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql)).one()
+    finally:
+        engine.dispose()
+
+
+def _moment(value: str | dt.datetime) -> dt.datetime:
+    """A stored time as SQLite (text) or PostgreSQL (a datetime) gives it back."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
+def _incremental_sync(bin_dir: Path, env: dict[str, str], url: str) -> tuple[int, float, float]:
     """`usageledger sync` once more, as the hourly schedule does after the backfill: (API calls, seconds of
     the sync from its run record, wall time with process start)."""
     started = time.perf_counter()
@@ -119,15 +163,10 @@ def _incremental_sync(bin_dir: Path, env: dict[str, str], home: Path) -> tuple[i
     wall = time.perf_counter() - started
     if sync.returncode != 0:
         raise SystemExit(f"incremental sync failed ({sync.returncode}): {sync.stderr.strip()}")
-    db = sqlite3.connect(home / "usageledger.db")
-    calls, sync_started, sync_finished = db.execute(
-        "select api_calls, started_at, finished_at from sync_runs order by id desc limit 1"
-    ).fetchone()
-    db.close()
-    seconds = (
-        dt.datetime.fromisoformat(sync_finished) - dt.datetime.fromisoformat(sync_started)
-    ).total_seconds()
-    return calls, seconds, wall
+    calls, sync_started, sync_finished = _one_row(
+        url, "select api_calls, started_at, finished_at from sync_runs order by id desc limit 1"
+    )
+    return calls, (_moment(sync_finished) - _moment(sync_started)).total_seconds(), wall
 
 
 def main() -> None:
@@ -146,19 +185,29 @@ def main() -> None:
         default=None,
         help="run the sync under cProfile (its writing thread: the main one) and save the stats here",
     )
+    parser.add_argument(
+        "--postgres",
+        default=None,
+        metavar="URL",
+        help="sync into a new database on this PostgreSQL server instead of SQLite",
+    )
     args = parser.parse_args()
 
     bin_dir = Path(sys.executable).parent
     fake = FakeOrganization(seed=SEED, rows_per_day=args.rows_per_day)
     fake.faults.set_capacity(latency=args.latency_ms / 1000, max_in_flight=args.cap)
-    with serve_in_thread(fake) as running, tempfile.TemporaryDirectory() as home:
+    with (
+        serve_in_thread(fake) as running,
+        tempfile.TemporaryDirectory() as home,
+        _database(home, args.postgres) as url,
+    ):
         env = {
             **os.environ,
             "USAGELEDGER_HOME": home,
             "USAGELEDGER_ANTHROPIC_BASE_URL": running.url,
             "USAGELEDGER_BACKFILL_DAYS": str(args.days),
+            "USAGELEDGER_DATABASE_URL": url,
         }
-        env.pop("USAGELEDGER_DATABASE_URL", None)
         if args.max_in_flight is not None:
             env["USAGELEDGER_MAX_IN_FLIGHT"] = str(args.max_in_flight)
         command = [str(bin_dir / "usageledger"), "connect", "anthropic", "--key-stdin"]
@@ -189,24 +238,23 @@ def main() -> None:
         usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_mb = usage_of_sync.ru_maxrss / 1024
         cpu_seconds = usage_of_sync.ru_utime + usage_of_sync.ru_stime
-        db = sqlite3.connect(Path(home) / "usageledger.db")
-        usage_rows = db.execute("select count(*) from usage_rows").fetchone()[0]
-        cost_rows = db.execute("select count(*) from cost_rows").fetchone()[0]
-        actor_rows = db.execute(
-            "select (select count(*) from actor_usage_rows) + (select count(*) from actor_cost_rows)"
-        ).fetchone()[0]
-        (finished_details,) = db.execute(
-            "select details from events where kind = 'sync_finished' order by id desc limit 1"
-        ).fetchone()
-        finished = json.loads(finished_details)
+        usage_rows, cost_rows, actor_rows = _one_row(
+            url,
+            "select (select count(*) from usage_rows), (select count(*) from cost_rows), "
+            "(select count(*) from actor_usage_rows) + (select count(*) from actor_cost_rows)",
+        )
+        (finished_details,) = _one_row(
+            url, "select details from events where kind = 'sync_finished' order by id desc limit 1"
+        )
+        finished = finished_details if isinstance(finished_details, dict) else json.loads(finished_details)
         pages = finished["pages"]
-        api_calls, days, sync_started, sync_finished = db.execute(
-            "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1"
-        ).fetchone()
-        db.close()
+        api_calls, days, sync_started, sync_finished = _one_row(
+            url,
+            "select api_calls, days_done, started_at, finished_at from sync_runs order by id desc limit 1",
+        )
         served_calls = sum(fake.calls.values())  # the connect's key check and probe included
         peak_in_flight, turned_away = fake.faults.peak_in_flight, fake.faults.turned_away
-        incremental = _incremental_sync(bin_dir, env, Path(home)) if args.incremental else None
+        incremental = _incremental_sync(bin_dir, env, url) if args.incremental else None
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = _directory_calls(args.rows_per_day)
@@ -216,6 +264,9 @@ def main() -> None:
     verdict = "== minimum" if api_calls == minimum else f"NOT minimum ({api_calls - minimum:+})"
     print(
         f"organization: {usage_rows / days:,.0f} group rows/day, {days} days, {windows} windows of <= 31 days"
+    )
+    print(
+        f"store: {'PostgreSQL, a new database on ' + make_url(args.postgres).host if args.postgres else 'SQLite'}"
     )
     print(f"rows stored: {usage_rows:,} usage + {cost_rows:,} cost + {actor_rows:,} actor grain = {stored:,}")
     for grain, fetched, least in (
@@ -230,9 +281,7 @@ def main() -> None:
     )
     print(f"wall time (connect + backfill, process start included): {wall:.1f} s")
     print(f"rows/s stored: {stored / wall:,.0f} (usage rows alone: {usage_rows / wall:,.0f})")
-    sync_seconds = (
-        dt.datetime.fromisoformat(sync_finished) - dt.datetime.fromisoformat(sync_started)
-    ).total_seconds()
+    sync_seconds = (_moment(sync_finished) - _moment(sync_started)).total_seconds()
     print(
         f"the sync alone (from its run record, without process start and key check): {sync_seconds:.1f} s, "
         f"{stored / sync_seconds:,.0f} rows/s"
