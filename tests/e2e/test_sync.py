@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from usageledger.fake import FAKE_ADMIN_KEY
+from usageledger.models import TOKEN_METRICS
 from usageledger.sync import plan_windows
 from usageledger.sync.hourly import hourly_range
 
@@ -376,7 +377,7 @@ def test_grouped_rows_are_checked_against_the_ungrouped_totals(cli, fake, monkey
 
     source = sources.ClassicSource if key_kind == "analytics_off" else sources.AnalyticsSource
     real = source.fetch_usage_totals
-    output = sources.TOKEN_METRICS.index("output_tokens")
+    output = TOKEN_METRICS.index("output_tokens")
 
     def one_token_off(self, window):
         totals = real(self, window)
