@@ -47,6 +47,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/bench_sync.py
 	$(BIN)/python bench/bench_writer.py
+	$(BIN)/python bench/bench_hourly_replace.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_login.py
 	$(BIN)/python bench/bench_cli.py

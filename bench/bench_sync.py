@@ -155,18 +155,36 @@ def _moment(value: str | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
 
 
-def _incremental_sync(bin_dir: Path, env: dict[str, str], url: str) -> tuple[int, float, float]:
+# The synced rows' tables: a row carries the id of the sync run that last wrote it (rollups are not counted).
+_SYNCED_TABLES = (
+    "usage_rows",
+    "cost_rows",
+    "actor_usage_rows",
+    "actor_cost_rows",
+    "hourly_usage_rows",
+    "hourly_cost_rows",
+)
+
+
+def _incremental_sync(
+    bin_dir: Path, env: dict[str, str], url: str
+) -> tuple[int, float, float, tuple[int, ...]]:
     """`usageledger sync` once more, as the hourly schedule does after the backfill: (API calls, seconds of
-    the sync from its run record, wall time with process start)."""
+    the sync from its run record, wall time with process start, rows it wrote in each synced table)."""
     started = time.perf_counter()
     sync = subprocess.run([str(bin_dir / "usageledger"), "sync"], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if sync.returncode != 0:
         raise SystemExit(f"incremental sync failed ({sync.returncode}): {sync.stderr.strip()}")
-    calls, sync_started, sync_finished = _one_row(
-        url, "select api_calls, started_at, finished_at from sync_runs order by id desc limit 1"
+    run, calls, sync_started, sync_finished = _one_row(
+        url, "select id, api_calls, started_at, finished_at from sync_runs order by id desc limit 1"
     )
-    return calls, (_moment(sync_finished) - _moment(sync_started)).total_seconds(), wall
+    written = _one_row(
+        url,
+        "select "
+        + ", ".join(f"(select count(*) from {table} where sync_run_id = {run})" for table in _SYNCED_TABLES),
+    )
+    return calls, (_moment(sync_finished) - _moment(sync_started)).total_seconds(), wall, tuple(written)
 
 
 def main() -> None:
@@ -309,11 +327,15 @@ def main() -> None:
             f"lowest {in_flight['lowest']}, peak in flight at the sync {in_flight['peak']}"
         )
     if incremental is not None:
-        calls, seconds, inc_wall = incremental
+        calls, seconds, inc_wall, written = incremental
         against = f" (calls × latency: {calls * latency:.2f} s)" if latency else ""
         print(
             f"the next (incremental) sync: {calls} API calls{against}; {seconds:.2f} s from its run record, "
             f"{inc_wall:.2f} s with process start"
+        )
+        print(
+            "rows it wrote (new or changed; unchanged rows are left as they were): "
+            + ", ".join(f"{table} {count:,}" for table, count in zip(_SYNCED_TABLES, written, strict=True))
         )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
     print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")

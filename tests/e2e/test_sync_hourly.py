@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, func, select
 
 from usageledger.anthropic import hourly
 from usageledger.models import HOURLY
-from usageledger.store.tables import events, hourly_cost_rows, hourly_usage_rows
+from usageledger.store.tables import events, hourly_cost_rows, hourly_usage_rows, sync_runs
 from usageledger.sync.hourly import hourly_range
 
 _MICROCENT = Decimal("0.000001")
@@ -79,6 +79,13 @@ def test_a_second_sync_replaces_the_hours_and_today_shows_them(cli, fake, connec
     before = _stored(db)
     assert cli("sync").exit_code == 0
     assert _stored(db) == before  # replaced, not added to
+    # Only the hours that moved were written again (here: none, or the current hour): the rest keep the run
+    # that wrote them.
+    with db.connect() as conn:
+        second_run = conn.execute(select(func.max(sync_runs.c.id))).scalar_one()
+        for table in (hourly_usage_rows, hourly_cost_rows):
+            runs = [r.sync_run_id for r in conn.execute(select(table.c.sync_run_id))]
+            assert runs and sum(run == second_run for run in runs) < len(runs) / 4, table.name
     result = cli("today", "--format", "json")
     assert result.exit_code == 0, result.err
     shown = result.json()

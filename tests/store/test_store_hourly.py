@@ -1,4 +1,5 @@
-"""The hourly grain's rows: replaced whole by each sync, summed by hour exactly, on SQLite and PostgreSQL."""
+"""The hourly grain's rows: made equal to each sync's hours (only what moved is written), summed by hour
+exactly, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _count(conn, table) -> int:
     return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_hours_are_replaced_whole_and_summed_exactly(engine, connection_id):
+def test_hours_are_replaced_and_summed_exactly(engine, connection_id):
     with engine.begin() as conn:
         stored = replace_hours(
             conn,
@@ -67,11 +68,55 @@ def test_hours_are_replaced_whole_and_summed_exactly(engine, connection_id):
         assert _count(conn, hourly_cost_rows) == 0
 
 
+def _runs(conn, table) -> dict[tuple, int]:
+    """Each stored row's (hour, model[, token type]) → the sync run that last wrote it."""
+    c = table.c
+    extra = [c.token_type] if table is hourly_cost_rows else []
+    return {
+        (r[0].replace(tzinfo=dt.UTC) if r[0].tzinfo is None else r[0], *r[1:-1]): r[-1]
+        for r in conn.execute(select(c.hour, c.model, *extra, c.sync_run_id))
+    }
+
+
+def test_only_the_hours_that_moved_are_written(engine, connection_id):
+    """A second sync's hours: unchanged rows keep the run that wrote them, a changed or new one is written
+    by the new run, one no longer listed is gone, and the stored rows equal the second sync's exactly."""
+    first_usage = [_usage(1), _usage(2), _usage(3), _usage(3, "claude-b")]
+    first_cost = [_cost(1, "1"), _cost(2, "2"), _cost(3, "3")]
+    with engine.begin() as conn:
+        replace_hours(conn, connection_id, 1, first_usage, first_cost)
+    # Hour 1 left the range, hour 2 is as it was, hour 3 moved (one model more tokens, the other gone from
+    # usage; its cost changed), hour 4 is new.
+    second_usage = [_usage(2), _usage(3, tokens=11), _usage(4)]
+    second_cost = [_cost(2, "2"), _cost(3, "3.5"), _cost(4, "4")]
+    with engine.begin() as conn:
+        assert replace_hours(conn, connection_id, 2, second_usage, second_cost) == (3, 3)
+    with engine.connect() as conn:
+        usage_runs, cost_runs = _runs(conn, hourly_usage_rows), _runs(conn, hourly_cost_rows)
+        totals = hourly_totals(conn, [connection_id], _hour(0), _hour(24))
+    assert usage_runs == {(_hour(2), "claude-a"): 1, (_hour(3), "claude-a"): 2, (_hour(4), "claude-a"): 2}
+    assert cost_runs == {
+        (_hour(2), "claude-a", "output_tokens"): 1,
+        (_hour(3), "claude-a", "output_tokens"): 2,
+        (_hour(4), "claude-a", "output_tokens"): 2,
+    }
+    assert [(r.hour, r.amount_microcents, r.tokens) for r in totals] == [
+        (_hour(2), 2_000_000, 60),
+        (_hour(3), 3_500_000, 66),
+        (_hour(4), 4_000_000, 60),
+    ]
+
+
 def test_a_repeated_hourly_row_fails_and_keeps_the_old_rows(engine, connection_id):
     with engine.begin() as conn:
         replace_hours(conn, connection_id, 1, [_usage(3)], [_cost(3, "1")])
     with pytest.raises(RepeatedRowError), engine.begin() as conn:
         replace_hours(conn, connection_id, 2, [_usage(4), _usage(4)], [])
+    with (
+        pytest.raises(RepeatedRowError),
+        engine.begin() as conn,
+    ):  # in the cost rows: usage not written either
+        replace_hours(conn, connection_id, 2, [_usage(5)], [_cost(5, "1"), _cost(5, "2")])
     with engine.connect() as conn:
         assert [r.hour for r in hourly_totals(conn, [connection_id], _hour(0), _hour(24))] == [_hour(3)]
 

@@ -244,7 +244,7 @@ GRAIN_TABLES: dict[str, tuple[Table, Table]] = {g.name: (_usage_table(g), _cost_
 usage_rows, cost_rows = GRAIN_TABLES[DAILY.name]
 # The second grain, who used what through which product; synced in the same windows as the first.
 actor_usage_rows, actor_cost_rows = GRAIN_TABLES[ACTOR.name]
-# The recent days by hour (workspace x model): replaced whole by every sync that reaches today.
+# The recent days by hour (workspace x model): made equal to the hours of every sync that reaches today.
 hourly_usage_rows, hourly_cost_rows = GRAIN_TABLES[HOURLY.name]
 __all__ += ["GRAIN_TABLES", "hourly_cost_rows", "hourly_usage_rows"]
 

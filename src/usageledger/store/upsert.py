@@ -33,7 +33,14 @@ from usageledger.store.closes import book_revisions, frozen_days
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
 
-__all__ = ["RepeatedRowError", "WindowResult", "WindowWriter", "cents_to_microcents"]
+__all__ = [
+    "RepeatedRowError",
+    "WindowResult",
+    "WindowWriter",
+    "cents_to_microcents",
+    "delete_by_key_sql",
+    "on_conflict_update_sql",
+]
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_EVEN)
 
@@ -68,17 +75,19 @@ class WindowResult:
     adjusted: int = 0
 
 
-def _key_columns(key: tuple[str, ...]) -> tuple[str, ...]:
-    return ("connection_id", "day", *key)
+def _key_columns(key: tuple[str, ...], bucket: str = "day") -> tuple[str, ...]:
+    return ("connection_id", bucket, *key)
 
 
-def _on_conflict_update(key: tuple[str, ...], metrics: tuple[str, ...]) -> str:
+def on_conflict_update_sql(key: tuple[str, ...], metrics: tuple[str, ...], bucket: str = "day") -> str:
+    """The suffix that makes an INSERT of a grain's rows replace the numbers of a row already stored."""
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*metrics, "sync_run_id"))
-    return f"ON CONFLICT ({', '.join(_key_columns(key))}) DO UPDATE SET {updates}"
+    return f"ON CONFLICT ({', '.join(_key_columns(key, bucket))}) DO UPDATE SET {updates}"
 
 
-def _delete_sql(key: tuple[str, ...], table: str, placeholder: str) -> str:
-    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(key))
+def delete_by_key_sql(key: tuple[str, ...], table: str, placeholder: str, bucket: str = "day") -> str:
+    """A DELETE of one row by its natural key (connection, time bucket, `key`), for executemany."""
+    conditions = " AND ".join(f"{name} = {placeholder}" for name in _key_columns(key, bucket))
     return f"DELETE FROM {table} WHERE {conditions}"
 
 
@@ -142,8 +151,8 @@ class _Target:
         self.breakdown = len(key) - len(grain.dimensions)  # the key's last values: cost type, token type
         self.sums = RollupSums(grain, kind, columns) if rollups else None
         # Nothing stored yet: a plain INSERT, and the unique natural key refuses a repeated row.
-        self.insert = BulkInsert(conn, table, columns, _on_conflict_update(key, metrics) if before else "")
-        self.delete_sql = _delete_sql(key, table, placeholder)
+        self.insert = BulkInsert(conn, table, columns, on_conflict_update_sql(key, metrics) if before else "")
+        self.delete_sql = delete_by_key_sql(key, table, placeholder)
         self.before = before
         self.keys: set[tuple[Any, ...]] | None = set() if before else None  # written, when upserting
         self.seen = False
