@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from store_db_fixtures import cost, usage
 
 from usageledger.models import Window
@@ -94,6 +94,45 @@ def test_rollups_equal_the_rows_they_sum(
     with engine.connect() as conn:
         by_model = conn.execute(select(func.count()).select_from(usage_rollups["model"])).scalar()
     assert by_model == 3  # D1 m1, D2 m2, D2 m3
+
+
+def _rollup_writes(engine: Engine, write) -> list[str]:
+    """The statements `write()` sends that delete from or insert into a rollup or its monthly twin."""
+    rollup_names = {
+        t.name for tables in (usage_rollups, cost_rollups, *MONTHLY_ROLLUPS.values()) for t in tables.values()
+    }
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        words = statement.split()
+        if words[:2] in (["DELETE", "FROM"], ["INSERT", "INTO"]) and words[2] in rollup_names:
+            seen.append(f"{words[0]} {words[2]}")
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        write()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_a_window_whose_rows_did_not_move_leaves_its_rollups_alone(
+    engine: Engine, connection_id: int
+) -> None:
+    """Re-writing a window with the same rows (an hourly sync's lookback) writes no rollup, daily or
+    monthly; one changed row rebuilds its kind's rollups, still equal to the rows they sum."""
+    usage_records, cost_records = _records(100)
+    _write(engine, connection_id, usage_records, cost_records)
+    assert _rollup_writes(engine, lambda: _write(engine, connection_id, usage_records, cost_records)) == []
+    _assert_rollups_sum_the_rows(engine)
+
+    changed = [usage_records[0]._replace(output_tokens=1), *usage_records[1:]]
+    writes = _rollup_writes(engine, lambda: _write(engine, connection_id, changed, cost_records))
+    assert any(w.startswith("INSERT usage_by_") for w in writes)
+    assert any(w.endswith("_monthly") for w in writes)
+    assert not any("cost_by_" in w for w in writes)  # the cost rows did not move
+    _assert_rollups_sum_the_rows(engine)
+    _assert_months_sum_the_days(engine)
 
 
 def test_spend_per_api_key_reads_its_own_rollup():

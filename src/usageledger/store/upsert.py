@@ -3,8 +3,9 @@
 `WindowWriter` upserts usage and cost records on their natural key (connection, day, every dimension)
 with `INSERT … ON CONFLICT … DO UPDATE`, stamping each row with the sync run that wrote it. `finish()`
 then deletes the window's rows this run did not write (they vanished upstream), so re-syncing a
-day replaces it exactly. Rows are plain tuples sent a few hundred to a statement (store.bulk): this
-is the hot path of a backfill.
+day replaces it exactly, and rebuilds the window's rollups (store.rollups) when any row was written or
+deleted: a window whose rows did not move already has them. Rows are plain tuples sent a few hundred
+to a statement (store.bulk): this is the hot path of a backfill.
 
 A report never lists one group twice; if a page does (a cursor led back to an earlier page), the
 window fails with RepeatedRowError. Into a window with no stored rows (a backfill) rows go with a
@@ -129,7 +130,9 @@ class _Target:
         "kind",
         "matched",
         "numbers",
+        "removed",
         "seen",
+        "sent",
         "sums",
         "written",
     )
@@ -158,6 +161,8 @@ class _Target:
         self.seen = False
         self.written = 0
         self.matched = 0  # written rows that were stored before (the rest are new)
+        self.sent = 0  # rows inserted or upserted: new or revised (unchanged ones are not sent)
+        self.removed = 0  # stored rows deleted as vanished upstream
         # Closed days (store.closes): their stored rows, kept as they are, and the numbers re-fetched for them.
         self.frozen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.frozen_new: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -308,6 +313,7 @@ class WindowWriter:
             self._revised += revised
             rows = changed
         if rows:
+            target.sent += len(rows)
             try:
                 target.insert.send(self._conn, rows)
             except IntegrityError as exc:
@@ -328,6 +334,7 @@ class WindowWriter:
                 gone = len(target.before)
                 restated += _restated(target)
                 target.before = {}
+            target.removed = gone
             removed += gone
             stored_delta.append(target.written - target.matched - gone)
         removed -= restated
@@ -344,7 +351,10 @@ class WindowWriter:
             )
         adjusted = self._keep_frozen()
         for target in (self._usage, self._cost):
-            if target.seen and target.sums is not None:
+            # Rollups are written with their rows, in the same transaction: when no row of the window
+            # was sent or deleted (an hourly sync's lookback that did not move), its stored rollups and
+            # their monthly twins are already these sums, and rewriting them would only churn the database.
+            if target.seen and target.sums is not None and (target.sent or target.removed):
                 target.sums.replace_window(
                     self._conn, self._connection_id, self._window.start, self._window.end
                 )
