@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-__all__ = ["BulkInsert"]
+__all__ = ["BulkInsert", "parameter_mark"]
 
 ROWS_PER_STATEMENT = 500
 _POSTGRES_MAX_PARAMETERS = 65_535  # the wire protocol counts parameters in 16 bits
@@ -33,13 +33,18 @@ def _max_parameters(conn: Connection) -> int:
     return _POSTGRES_MAX_PARAMETERS
 
 
+def parameter_mark(conn: Connection) -> str:
+    """How the driver marks a parameter in raw SQL: `?` for sqlite3 (qmark), `%s` for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 class BulkInsert:
     """An INSERT of `columns` into `table` (with an optional `ON CONFLICT …` suffix), sent in chunks."""
 
     def __init__(self, conn: Connection, table: str, columns: Sequence[str], suffix: str = "") -> None:
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = parameter_mark(conn)
         self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        self._row = "(" + ", ".join([placeholder] * len(columns)) + ")"
+        self._row = "(" + ", ".join([mark] * len(columns)) + ")"
         self._suffix = f" {suffix}" if suffix else ""
         self._width = len(columns)
         self._per_statement = max(1, min(ROWS_PER_STATEMENT, _max_parameters(conn) // self._width))

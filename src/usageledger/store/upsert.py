@@ -29,7 +29,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.exc import IntegrityError
 
 from usageledger.models import DAILY, CostRecord, Grain, UsageRecord, Window
-from usageledger.store.bulk import BulkInsert
+from usageledger.store.bulk import BulkInsert, parameter_mark
 from usageledger.store.closes import book_revisions, frozen_days
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
@@ -190,11 +190,11 @@ class WindowWriter:
         self._heads: dict[dt.date, tuple[int, Any]] = {}
         self._dims: dict[tuple[str | None, ...], tuple[str, ...]] = {}
         self._revised = 0
-        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = parameter_mark(conn)
         closed = frozen_days(conn, connection_id, window.start, window.end)
         self._frozen = frozenset(self._day_value(day) for day in closed)  # days as bound: text on SQLite
-        self._usage = self._target(grain, "usage", placeholder)
-        self._cost = self._target(grain, "cost", placeholder)
+        self._usage = self._target(grain, "usage", mark)
+        self._cost = self._target(grain, "cost", mark)
 
     def _target(self, grain: Grain, kind: str, placeholder: str) -> _Target:
         table, key, metrics, _ = _layout(grain, kind)
