@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_sync import _database
+from bench_sync import bench_database
 
 from usageledger import store
 from usageledger.config import Settings
@@ -44,7 +44,7 @@ def main() -> None:
         f"{len(usage):,} usage + {len(cost):,} cost hourly rows ({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M})"
     )
     for postgres in (None, args.postgres) if args.postgres else (None,):
-        with tempfile.TemporaryDirectory() as home, _database(home, postgres) as url:
+        with tempfile.TemporaryDirectory() as home, bench_database(home, postgres) as url:
             engine = store.create_engine_for(Settings(home=Path(home), database_url=url))
             try:
                 store.migrate(engine)

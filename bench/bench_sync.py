@@ -122,7 +122,7 @@ _BENCH_DATABASE = "usageledger_bench_sync"
 
 
 @contextmanager
-def _database(home: str, postgres: str | None) -> Iterator[str]:
+def bench_database(home: str, postgres: str | None) -> Iterator[str]:
     """The sync's database URL: the home's SQLite file, or a new database on the PostgreSQL server of
     `postgres` (dropped afterwards)."""
     if postgres is None:
@@ -217,7 +217,7 @@ def main() -> None:
     with (
         serve_in_thread(fake) as running,
         tempfile.TemporaryDirectory() as home,
-        _database(home, args.postgres) as url,
+        bench_database(home, args.postgres) as url,
     ):
         env = {
             **os.environ,
