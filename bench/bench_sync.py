@@ -166,13 +166,23 @@ _SYNCED_TABLES = (
 )
 
 
+# The sync the scheduler and the workers run: `run_sync` with the scheduled trigger, which keeps a
+# directory read within USAGELEDGER_DIRECTORY_REFRESH_HOURS (a person's `usageledger sync` reads it).
+_SCHEDULED_SYNC = (
+    "from usageledger import store; from usageledger.config import Settings; "
+    "from usageledger.sync import SCHEDULED_TRIGGER, run_sync; "
+    "settings = Settings(); "
+    "run_sync(settings, store.create_engine_for(settings), 1, trigger=SCHEDULED_TRIGGER)"  # its one connection
+)
+
+
 def _incremental_sync(
-    bin_dir: Path, env: dict[str, str], url: str
+    command: list[str], env: dict[str, str], url: str
 ) -> tuple[int, float, float, tuple[int, ...]]:
-    """`usageledger sync` once more, as the hourly schedule does after the backfill: (API calls, seconds of
-    the sync from its run record, wall time with process start, rows it wrote in each synced table)."""
+    """One more sync after the backfill, by `command`: (API calls, seconds of the sync from its run
+    record, wall time with process start, rows it wrote in each synced table)."""
     started = time.perf_counter()
-    sync = subprocess.run([str(bin_dir / "usageledger"), "sync"], env=env, capture_output=True, text=True)
+    sync = subprocess.run(command, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if sync.returncode != 0:
         raise SystemExit(f"incremental sync failed ({sync.returncode}): {sync.stderr.strip()}")
@@ -272,7 +282,16 @@ def main() -> None:
         )
         served_calls = sum(fake.calls.values())  # the connect's key check and probe included
         peak_in_flight, turned_away = fake.faults.peak_in_flight, fake.faults.turned_away
-        incremental = _incremental_sync(bin_dir, env, url) if args.incremental else None
+        incremental = (
+            {
+                "a person's `usageledger sync`": _incremental_sync(
+                    [str(bin_dir / "usageledger"), "sync"], env, url
+                ),
+                "a scheduled sync": _incremental_sync([sys.executable, "-c", _SCHEDULED_SYNC], env, url),
+            }
+            if args.incremental
+            else {}
+        )
 
     data_calls, actor_calls, check_calls, windows = _minimum_calls(args.rows_per_day, args.days)
     directory_calls = _directory_calls(args.rows_per_day)
@@ -326,12 +345,11 @@ def main() -> None:
             f"limit {in_flight['max']}, lowered {in_flight['lowered']} time(s) by 429s, "
             f"lowest {in_flight['lowest']}, peak in flight at the sync {in_flight['peak']}"
         )
-    if incremental is not None:
-        calls, seconds, inc_wall, written = incremental
+    for which, (calls, seconds, inc_wall, written) in incremental.items():
         against = f" (calls × latency: {calls * latency:.2f} s)" if latency else ""
         print(
-            f"the next (incremental) sync: {calls} API calls{against}; {seconds:.2f} s from its run record, "
-            f"{inc_wall:.2f} s with process start"
+            f"the next (incremental) sync, {which}: {calls} API calls{against}; {seconds:.2f} s from its "
+            f"run record, {inc_wall:.2f} s with process start"
         )
         print(
             "rows it wrote (new or changed; unchanged rows are left as they were): "

@@ -224,6 +224,12 @@ class Settings:
         1.0,
         ge=0,
     )
+    directory_refresh_hours: float = _setting(
+        "float",
+        "A scheduled sync reads the directory (names, keys, members) again once it is this old (0: every sync).",
+        24.0,
+        ge=0,
+    )
     host: str = _setting("str", "Address `serve` listens on.", "127.0.0.1")
     port: int = _setting("int", "Port `serve` listens on.", 8000)
     session_secret: SecretStr | None = _setting("secret", "Signs session cookies.")

@@ -28,6 +28,7 @@ DEFAULTS = {
     "page_limit": 1000,
     "max_in_flight": 4,
     "sync_interval_hours": 1.0,
+    "directory_refresh_hours": 24.0,
     "host": "127.0.0.1",
     "port": 8000,
     "session_secret": None,

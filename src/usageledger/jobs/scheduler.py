@@ -15,6 +15,7 @@ import procrastinate
 from sqlalchemy import Engine
 
 from .. import store
+from ..sync import SCHEDULED_TRIGGER
 from .queue import enqueue_sync
 from .schedule import plan_due_syncs
 
@@ -28,7 +29,7 @@ def enqueue_due_syncs(app: procrastinate.App, engine: Engine, interval: dt.timed
     with engine.connect() as conn:
         states = store.list_schedule_states(conn)
     due = plan_due_syncs(states, interval, dt.datetime.now(dt.UTC))
-    return [connection_id for connection_id in due if enqueue_sync(app, connection_id, "scheduled")]
+    return [connection_id for connection_id in due if enqueue_sync(app, connection_id, SCHEDULED_TRIGGER)]
 
 
 def run_scheduler(

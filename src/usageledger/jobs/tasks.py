@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from .. import store
 from ..config import Settings
 from ..errors import ConflictError, CredentialError, UpstreamError, UsageLedgerError
-from ..sync import run_sync
+from ..sync import SCHEDULED_TRIGGER, run_sync
 from ..sync.events import record_event
 from .queue import QUEUE_NAME, RECOVERY_TASK, SYNC_TASK, QueueOptions
 
@@ -45,7 +45,7 @@ def register_tasks(app: procrastinate.App, options: QueueOptions) -> None:
     )
 
     @app.task(name=SYNC_TASK, queue=QUEUE_NAME, pass_context=True, retry=strategy)
-    def sync_connection(context: JobContext, connection_id: int, trigger: str = "scheduled") -> None:
+    def sync_connection(context: JobContext, connection_id: int, trigger: str = SCHEDULED_TRIGGER) -> None:
         settings: Settings = context.additional_context["settings"]
         engine: Engine = context.additional_context["engine"]
         try:

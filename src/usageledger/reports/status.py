@@ -60,6 +60,7 @@ class ConnectionStatus:
             "last_sync_succeeded_at": iso(c.last_sync_succeeded_at),
             "last_error": self.last_error,
             "data_refreshed_at": iso(c.data_refreshed_at),
+            "directory_read_at": iso(c.directory_read_at),
             "rows_stored": c.rows_stored,
             "cost_rows_stored": c.cost_rows_stored,
             "first_day": iso(c.first_day),

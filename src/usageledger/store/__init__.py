@@ -30,7 +30,7 @@ from usageledger.store.connections import (
     update_sync_run,
 )
 from usageledger.store.destinations import DestinationRow  # also registers its tables on `metadata`
-from usageledger.store.directory import upsert_directory
+from usageledger.store.directory import unlisted_ids, upsert_directory
 from usageledger.store.engine import checkpoint, create_engine_for, migrate, sync_writer_connection
 from usageledger.store.locks import (
     SyncStanding,
@@ -102,5 +102,6 @@ __all__ = [
     "update_connection",
     "update_sync_run",
     "upsert_actors",
+    "unlisted_ids",
     "upsert_directory",
 ]

@@ -92,6 +92,7 @@ class ConnectionRow:
     cursor_date: dt.date | None
     lock_owner: str | None
     lock_expires_at: dt.datetime | None
+    directory_read_at: dt.datetime | None = None
     rows_stored: int = 0
     cost_rows_stored: int = 0
     first_day: dt.date | None = None

@@ -9,10 +9,11 @@ were. The caller owns the transaction, so names and memberships commit together.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Table, delete, exists, select, union
 
 from usageledger.models import Directory
 
@@ -23,9 +24,11 @@ from .tables import (
     anthropic_users,
     anthropic_workspace_members,
     anthropic_workspaces,
+    cost_rollups,
+    usage_rollups,
 )
 
-__all__ = ["DIRECTORY_TABLES", "upsert_directory"]
+__all__ = ["DIRECTORY_TABLES", "unlisted_ids", "upsert_directory"]
 
 # Every table this module writes, for a purge.
 DIRECTORY_TABLES: tuple[Table, ...] = (
@@ -157,3 +160,26 @@ def upsert_directory(conn: Connection, connection_id: int, directory: Directory)
             for m in group_members
         ],
     )
+
+
+def unlisted_ids(conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> list[str]:
+    """Workspace and API key ids that the connection's usage or cost of days [start, end) names and its
+    directory does not list (a key created since the directory was read), sorted; [] when all are listed.
+
+    Read from the per-API-key rollups (about one row per key and day, each with its workspace), not the rows.
+    """
+    listed = {"workspace_id": anthropic_workspaces, "api_key_id": anthropic_api_keys}
+    queries = []
+    for rollup in (usage_rollups["api_key"], cost_rollups["api_key"]):
+        for column, directory in listed.items():
+            named = rollup.c[column]
+            queries.append(
+                select(named.label("id")).where(
+                    rollup.c.connection_id == connection_id,
+                    rollup.c.day >= start,
+                    rollup.c.day < end,
+                    named != "",  # the default workspace, or usage through the Console: no id to list
+                    ~exists().where(directory.c.connection_id == connection_id, directory.c.id == named),
+                )
+            )
+    return sorted(conn.execute(union(*queries)).scalars())

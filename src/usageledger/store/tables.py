@@ -169,6 +169,7 @@ connections = Table(
     Column("last_sync_succeeded_at", UTCDateTime),
     Column("last_error", Text),
     Column("data_refreshed_at", UTCDateTime),
+    Column("directory_read_at", UTCDateTime),  # the directory's lists, last read (sync/directory_refresh)
     Column("backfill_start", Date),  # first day the backfill asked for
     Column("cursor_date", Date),  # every day before it is stored (exclusive end of the synced range)
     Column("lock_owner", String(200)),  # "host:pid:token" of the sync holding the connection

@@ -2,11 +2,13 @@
 
 from .background import BackgroundSyncs
 from .connect import ConnectResult, connect_anthropic, disconnect, probe_source
+from .directory_refresh import SCHEDULED_TRIGGER
 from .engine import SyncSummary, run_sync
 from .planner import API_EARLIEST_DAY, earliest_allowed_day, plan_range, plan_windows
 
 __all__ = [
     "API_EARLIEST_DAY",
+    "SCHEDULED_TRIGGER",
     "BackgroundSyncs",
     "ConnectResult",
     "SyncSummary",

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from .. import store
 from ..config import Settings
 from ..errors import UsageLedgerError
+from .directory_refresh import SCHEDULED_TRIGGER
 from .engine import run_sync
 
 __all__ = ["BackgroundSyncs"]
@@ -70,7 +71,7 @@ class BackgroundSyncs:
         thread = self._threads.get(connection_id)
         return thread is not None and thread.is_alive()
 
-    def start_due(self, max_age_seconds: float, trigger: str = "scheduled") -> list[int]:
+    def start_due(self, max_age_seconds: float, trigger: str = SCHEDULED_TRIGGER) -> list[int]:
         """Start a sync of every connection with a key whose last sync is older than `max_age_seconds`."""
         due_before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=max_age_seconds)
         with self._engine.connect() as conn:

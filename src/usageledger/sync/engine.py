@@ -31,9 +31,10 @@ from ..anthropic import (
 )
 from ..config import Settings
 from ..errors import ConflictError, MalformedResponseError, UsageError, UsageLedgerError
-from ..models import Window
+from ..models import Directory, Window
 from .actor_grain import ActorWindow, DayTotals, check_grains, note_actor_grain_skipped
 from .credentials import open_admin_key
+from .directory_refresh import plan_directory_read
 from .events import note_directory_skipped, record_error, record_event, record_rate_limits
 from .fetcher import WindowFetcher, pages_ahead, plan_chains, windows_ahead
 from .hourly import hourly_range, sync_hours
@@ -142,7 +143,18 @@ def run_sync(
         )
         del admin_key
         summary = _sync_windows(
-            settings, engine, client, connection, run_id, windows, progress, permit, owner, started, today
+            settings,
+            engine,
+            client,
+            connection,
+            run_id,
+            windows,
+            progress,
+            permit,
+            owner,
+            started,
+            today,
+            trigger,
         )
     except UsageLedgerError as exc:
         _finish_failed(engine, connection, run_id, exc, client, owner)
@@ -168,22 +180,25 @@ def _sync_windows(
     owner: str,
     started: float,
     today: dt.date,
+    trigger: str,
 ) -> SyncSummary:
     connection_id = connection.id
     source = source_named(
         connection.source or "analytics", client, connection.organization_id, settings.page_limit
     )
-    # Anthropic's own caps (shown beside the budgets) are read while the directory's lists are.
+    directory_plan = plan_directory_read(
+        trigger, connection.directory_read_at, settings.directory_refresh_hours, dt.datetime.now(dt.UTC)
+    )
+    # Anthropic's own caps (shown beside the budgets) are read on every sync, while the directory's lists are.
     with ThreadPoolExecutor(1, thread_name_prefix="usageledger-spend-limits") as pool:
         spend_limits_read = pool.submit(read_spend_limits, client)
-        directory = fetch_directory(client)
+        directory = fetch_directory(client) if directory_plan.read_first else None
         spend_limits = spend_limits_read.result()
     with engine.begin() as conn:
         permit.claim(conn)
-        store.upsert_directory(conn, connection_id, directory)
+        if directory is not None:
+            _store_directory(conn, connection, directory)
         store_spend_limits(conn, connection, spend_limits)
-        if directory.skipped:
-            note_directory_skipped(conn, connection, directory.skipped)
         has_actors = isinstance(source, ActorSource)
         if not has_actors:
             note_actor_grain_skipped(conn, connection)
@@ -293,6 +308,9 @@ def _sync_windows(
                 progress(days_done, days_total)
     waited_for_api = fetcher.waited
     hourly_rows = _sync_hours(settings, engine, client, connection, run_id, permit, windows, today, source)
+    directory_read = directory_plan.reason if directory is not None else None
+    if directory is None and windows:
+        directory_read = _read_directory_if_rows_name_unlisted(engine, client, connection, permit, windows)
 
     seconds = time.perf_counter() - started
     finished = dt.datetime.now(dt.UTC)
@@ -343,6 +361,11 @@ def _sync_windows(
                 # The writer's idle time: the rest of the sync's seconds were spent writing.
                 "waited_for_api_seconds": round(waited_for_api, 3),
                 "hourly_rows": {"usage": hourly_rows[0], "cost": hourly_rows[1]},
+                # Read, and why (a person's sync, its age, ids it did not list), or why not.
+                "directory": {
+                    "read": directory_read is not None,
+                    "why": directory_read or directory_plan.reason,
+                },
             },
         )
     return SyncSummary(
@@ -356,6 +379,35 @@ def _sync_windows(
         seconds=seconds,
         source=source.name,
     )
+
+
+def _store_directory(conn: Connection, connection: store.ConnectionRow, directory: Directory) -> None:
+    """Names and memberships as just read, and when: the next scheduled syncs go by that time."""
+    store.upsert_directory(conn, connection.id, directory)
+    store.update_connection(conn, connection.id, directory_read_at=dt.datetime.now(dt.UTC))
+    if directory.skipped:
+        note_directory_skipped(conn, connection, directory.skipped)
+
+
+def _read_directory_if_rows_name_unlisted(
+    engine: Engine,
+    client: AdminApiClient,
+    connection: store.ConnectionRow,
+    permit: SyncPermit,
+    windows: list[Window],
+) -> str | None:
+    """A sync that kept the directory it had reads it after all when its days name a workspace or API key
+    the directory does not list; returns why it read it, or None."""
+    with engine.connect() as conn:
+        unlisted = store.unlisted_ids(conn, connection.id, windows[0].start, windows[-1].end)
+    if not unlisted:
+        return None
+    directory = fetch_directory(client)
+    with engine.begin() as conn:
+        permit.claim(conn)
+        _store_directory(conn, connection, directory)
+    shown = ", ".join(unlisted[:3]) + (f" and {len(unlisted) - 3} more" if len(unlisted) > 3 else "")
+    return f"the rows name {shown}, which it did not list"
 
 
 def _sync_hours(

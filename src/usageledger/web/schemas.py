@@ -84,6 +84,9 @@ class ConnectionOut(_Out):
     last_sync_succeeded_at: dt.datetime | None = None
     last_error: str | None = None
     data_refreshed_at: dt.datetime | None = None
+    directory_read_at: dt.datetime | None = Field(
+        None, description="When a sync last read the workspaces, API keys, users and memberships."
+    )
     rows_stored: int = 0
     cost_rows_stored: int = 0
     first_day: dt.date | None = None

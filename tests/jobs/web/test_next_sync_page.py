@@ -40,3 +40,16 @@ def test_a_rejected_key_stops_the_schedule_and_the_page_says_so(
     with engine.connect() as conn:
         (state,) = store.list_schedule_states(conn, acme_connection)
     assert state.halted
+
+
+def test_the_detail_page_and_the_api_show_when_the_directory_was_read(admin, engine, acme_connection):
+    """The time the last sync read the workspaces, keys and members: scheduled syncs keep it a day."""
+    with engine.connect() as conn:
+        read_at = store.get_connection(conn, acme_connection).directory_read_at
+    assert read_at is not None
+    page = html.unescape(admin.get(DETAIL.format(acme_connection)).text)
+    assert f"Directory read</dt><dd>{_fmt_time(read_at)}<br>" in page
+    (listed,) = [
+        c for c in admin.get("/api/v1/connections").json()["connections"] if c["id"] == acme_connection
+    ]
+    assert dt.datetime.fromisoformat(listed["directory_read_at"]) == read_at
