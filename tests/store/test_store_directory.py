@@ -15,7 +15,7 @@ from usageledger.models import (
     WorkspaceInfo,
     WorkspaceMember,
 )
-from usageledger.store import purge_usage, upsert_directory
+from usageledger.store import get_connection, purge_usage, update_connection, upsert_directory
 from usageledger.store.tables import (
     anthropic_api_keys,
     anthropic_rbac_group_members,
@@ -145,8 +145,12 @@ def test_a_member_listed_twice_is_stored_once(engine: Engine, connection_id: int
 
 
 def test_purge_removes_memberships_too(engine: Engine, connection_id: int) -> None:
-    """Disconnect's purge leaves no directory row of the connection behind."""
+    """Disconnect's purge leaves no directory row of the connection behind, nor a time it was read (so the
+    next sync, even a scheduled one that would keep a fresh directory, reads it again)."""
     with engine.begin() as conn:
         upsert_directory(conn, connection_id, _directory())
+        update_connection(conn, connection_id, directory_read_at=dt.datetime.now(dt.UTC))
         purge_usage(conn, connection_id)
     assert _stored(engine) == (set(), set(), set(), set())
+    with engine.connect() as conn:
+        assert get_connection(conn, connection_id).directory_read_at is None

@@ -283,6 +283,7 @@ def purge_usage(conn: Connection, connection_id: int) -> int:
             cursor_date=None,
             backfill_start=None,
             data_refreshed_at=None,
+            directory_read_at=None,  # its tables are emptied: the next sync, scheduled or not, reads it
             usage_rows_stored=0,
             cost_rows_stored=0,
         )
