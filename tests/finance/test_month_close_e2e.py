@@ -65,6 +65,13 @@ def test_a_revision_after_close_is_an_adjustment_in_the_next_open_month(cli, fak
     assert abs(delta - (new_truth - old_truth) / 100) < Decimal("0.0001")  # stored per row to the micro-cent
     assert Decimal(now["reported_usd"]) - Decimal(now["stored_usd"]) == delta
     assert Decimal(this_before["organizations"][0]["adjustments_usd"]) == 0
+    # `cost`'s table is the stored cost: it says beneath it what the adjustments booked to its range add.
+    note = re.search(
+        r"Not in these figures: (-?)\$([\d,.]+) of adjustments", cli("cost", "--period", f"{this:%Y-%m}").out
+    )
+    assert note and Decimal(note.group(1) + note.group(2).replace(",", "")) == delta.quantize(Decimal("0.01"))
+    assert "Not in these figures" not in cli("cost", "--period", f"{last:%Y-%m}").out  # frozen: none booked
+    assert "Not in these figures" not in cli("cost", "--period", f"{this:%Y-%m}", "--format", "csv").out
     revised = after["organizations"][0]["reasons"]
     assert any(r["code"] == "revised_after_close" and f"{this:%Y-%m}" in r["text"] for r in revised)
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from .. import store
 from ..errors import UsageError
 from ..models import GROUP_FIELDS
+from ..reports.month_close import adjustments_booked
 from ..reports.periods import PERIOD_PRESETS, first_provisional_day
 from ..reports.rows import share_text
 from ..reports.status import status_report
@@ -108,6 +109,19 @@ def _render_report(
             with_cost=kind == "usage",  # cost beside the tokens of the same group
         )
         report = run(conn, query)
+        # The rows are the stored cost; adjustments booked to the range (revisions of closed months) are not
+        # in them. A table says so beneath it, as the overview does; JSON and CSV keep to the rows.
+        adjustments = (
+            adjustments_booked(
+                conn,
+                tenant_id,
+                first,
+                last + dt.timedelta(days=1) if last else None,
+                connection_id=connection,
+            )
+            if kind == "cost" and fmt == "table"
+            else None
+        )
     # Tables show names beside ids; JSON and CSV keep exactly the documented keys.
     if fmt != "table":
         records = [row.as_json() for row in report.rows]
@@ -119,6 +133,15 @@ def _render_report(
         return
     provisional = first_provisional_day(dt.datetime.now(dt.UTC).date(), actx.settings.lookback_days)
     print_report(kind, report, fields, columns=columns, days=(first, last), provisional_from=provisional)
+    if adjustments is not None:
+        sign = "-" if adjustments < 0 else ""
+        console.print(
+            f"Not in these figures: {sign}${abs(adjustments):,.2f} of adjustments booked to this range "
+            "(Anthropic's revisions of days in months already closed); `usageledger reconcile MONTH` lists "
+            "them with the month's reported cost.",
+            soft_wrap=False,
+            highlight=False,
+        )
 
 
 def _available_columns(report: Any, fields: tuple[str, ...], *, names: bool) -> list[str]:
