@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from .. import store
 from ..errors import UsageError
 from ..models import GROUP_FIELDS
-from ..reports.month_close import adjustments_booked
+from ..reports.adjustments import adjustments_booked
 from ..reports.periods import PERIOD_PRESETS, first_provisional_day
 from ..reports.rows import share_text
 from ..reports.status import status_report

@@ -32,7 +32,6 @@ __all__ = [
     "MonthReconciliation",
     "OrganizationMonth",
     "Reason",
-    "adjustments_booked",
     "month_of",
     "read_months",
     "read_reconciliation",
@@ -372,32 +371,3 @@ def reconciliation_json(rec: MonthReconciliation) -> dict[str, object]:
             for o in rec.organizations
         ],
     }
-
-
-def adjustments_booked(
-    conn: Connection,
-    tenant_id: int,
-    start: dt.date | None,
-    end: dt.date | None,
-    organization: str | None = None,
-    connection_id: int | None = None,
-) -> Decimal | None:
-    """Dollars of adjustments (revisions of closed months) booked on days [start, end) (None: unbounded);
-    None when there are none. The overview's figures and `usageledger cost`'s tables are the stored cost:
-    they say beside them what this adds."""
-    a = cost_adjustments
-    query = (
-        select(func.count(), func.sum(a.c.amount_microcents))
-        .join(connections, connections.c.id == a.c.connection_id)
-        .where(connections.c.tenant_id == tenant_id)
-    )
-    if start is not None:
-        query = query.where(a.c.booked_day >= start)
-    if end is not None:
-        query = query.where(a.c.booked_day < end)
-    if organization is not None:
-        query = query.where(a.c.organization_id == organization)
-    if connection_id is not None:
-        query = query.where(a.c.connection_id == connection_id)
-    count, total = conn.execute(query).one()
-    return usd(int(total)) if count else None

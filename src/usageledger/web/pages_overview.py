@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from usageledger.errors import UsageError
-from usageledger.reports.month_close import adjustments_booked
+from usageledger.reports.adjustments import adjustments_booked
 from usageledger.reports.periods import PERIOD_PRESETS
 from usageledger.reports.today_by_hour import today_by_hour
 from usageledger.web.deps import PageUser, ServicesDep
