@@ -82,7 +82,7 @@ def truth_actor_usage(fake: FakeOrganization) -> dict[tuple[str, ...], tuple[int
 
 
 def truth_actor_cost(fake: FakeOrganization) -> dict[tuple[str, ...], tuple[int, int, str, int | None]]:
-    """Cost per cost and token type; requests are null on every broken-out row (the API cannot split them)."""
+    """Cost per day and actor dimensions, whole: the actor grain does not break cost out by type."""
     return {
         _key(r.day, (*r.dims, *r.breakdown)): (
             store.cents_to_microcents(r.amount_cents),
@@ -90,7 +90,7 @@ def truth_actor_cost(fake: FakeOrganization) -> dict[tuple[str, ...], tuple[int,
             r.currency,
             r.requests,
         )
-        for r in fake.truth_actor_cost_by_type(*_span(fake))
+        for r in fake.truth_actor_cost(*_span(fake))
     }
 
 

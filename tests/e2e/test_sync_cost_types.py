@@ -14,7 +14,7 @@ from usageledger.fake import FakeOrganization
 from usageledger.reports.overview import build_overview
 from usageledger.reports.overview_json import overview_json
 from usageledger.reports.periods import resolve_period
-from usageledger.store.tables import actor_cost_rows, connections, cost_rows
+from usageledger.store.tables import actor_cost_rows, connections, cost_rows, usage_rows
 
 from .conftest import BACKFILL_DAYS
 
@@ -54,8 +54,9 @@ def _truth_by_type(records, served_key) -> dict[tuple[str, str], int]:
 
 
 def test_stored_cost_per_token_type_and_cost_type_equals_the_truth(fake, connected, db):
-    """Both grains: per cost type and token type the stored micro-cents equal the truth's; no request
-    counts on broken-out rows; every type the fake charges for is there."""
+    """The daily grain: per cost type and token type the stored micro-cents equal the truth's; no request
+    counts on broken-out rows; every type the fake charges for is there. The actor grain keeps each group's
+    cost whole (nothing reads it by type), so its rows count the requests the usage counts."""
     start, end = _span(fake)
     daily_truth = _truth_by_type(
         fake.truth_cost_by_type(start, end),
@@ -64,12 +65,15 @@ def test_stored_cost_per_token_type_and_cost_type_equals_the_truth(fake, connect
     assert _stored_by_type(db, cost_rows) == daily_truth
     assert {"tokens", "web_search", "code_execution"} <= {k[0] for k in daily_truth}
     assert ("tokens", "cache_read_input_tokens") in daily_truth
-    actor_truth = _truth_by_type(fake.truth_actor_cost_by_type(start, end), lambda r: (r.day, r.dims))
-    assert _stored_by_type(db, actor_cost_rows) == actor_truth
     with db.connect() as conn:
-        for table in (cost_rows, actor_cost_rows):
-            assert conn.execute(select(func.count()).where(table.c.requests.is_not(None))).scalar() == 0
-            assert conn.execute(select(func.count()).where(table.c.cost_type == "")).scalar() == 0
+        assert conn.execute(select(func.count()).where(cost_rows.c.requests.is_not(None))).scalar() == 0
+        assert conn.execute(select(func.count()).where(cost_rows.c.cost_type == "")).scalar() == 0
+        assert "cost_type" not in actor_cost_rows.c
+        actor_requests = conn.execute(select(func.sum(actor_cost_rows.c.requests))).scalar()
+        assert (
+            actor_requests
+            and actor_requests == conn.execute(select(func.sum(usage_rows.c.requests))).scalar()
+        )
 
 
 def test_the_overview_shows_cost_by_type_and_the_cache_saving_from_stored_costs(fake, connected, db):

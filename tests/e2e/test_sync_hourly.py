@@ -56,7 +56,7 @@ def _truth(fake, start: dt.datetime, end: dt.datetime) -> tuple[dict, dict]:
     cost: dict[tuple, int] = {}
     for r in fake.truth_hourly_cost(start, end):
         key = (r.day, *(v or "" for v in r.dims))
-        # Each cost and token type is one amount on the wire, stored as exact micro-cents.
+        # An hour's cost of a workspace and model is one amount on the wire, stored as exact micro-cents.
         part = r.amount_cents.quantize(_MICROCENT, rounding=ROUND_HALF_EVEN).scaleb(6)
         cost[key] = cost.get(key, 0) + int(part)
     return usage, {k: v for k, v in cost.items()}

@@ -28,11 +28,10 @@ def _usage(offset: int, model: str = "claude-a", tokens: int = 10, org: str = "o
     return UsageRecord(_hour(offset), dims, tokens, 2 * tokens, 3 * tokens, 0, 0, 1, 0)
 
 
-def _cost(offset: int, cents: str, model: str = "claude-a", token_type: str = "output_tokens") -> CostRecord:
+def _cost(offset: int, cents: str, model: str = "claude-a") -> CostRecord:
+    """An hour's cost of one model, whole: the hourly grain does not break cost out by type."""
     dims = HourlyDimensions("org-demo", "wrk_a", model)
-    return CostRecord(
-        _hour(offset), dims, Decimal(cents), Decimal(cents), "USD", None, ("tokens", token_type)
-    )
+    return CostRecord(_hour(offset), dims, Decimal(cents), Decimal(cents), "USD", 3, ())
 
 
 def _count(conn, table) -> int:
@@ -48,7 +47,7 @@ def test_hours_are_replaced_and_summed_exactly(engine, connection_id):
             [_usage(-10), _usage(1), _usage(1, "claude-b", 5), _usage(14)],
             [
                 _cost(1, "0.000001"),
-                _cost(1, "12.345678", token_type="uncached_input_tokens"),
+                _cost(1, "12.345678", model="claude-b"),
                 _cost(14, "100"),
             ],
         )
@@ -69,12 +68,11 @@ def test_hours_are_replaced_and_summed_exactly(engine, connection_id):
 
 
 def _runs(conn, table) -> dict[tuple, int]:
-    """Each stored row's (hour, model[, token type]) → the sync run that last wrote it."""
+    """Each stored row's (hour, model) → the sync run that last wrote it."""
     c = table.c
-    extra = [c.token_type] if table is hourly_cost_rows else []
     return {
         (r[0].replace(tzinfo=dt.UTC) if r[0].tzinfo is None else r[0], *r[1:-1]): r[-1]
-        for r in conn.execute(select(c.hour, c.model, *extra, c.sync_run_id))
+        for r in conn.execute(select(c.hour, c.model, c.sync_run_id))
     }
 
 
@@ -95,11 +93,7 @@ def test_only_the_hours_that_moved_are_written(engine, connection_id):
         usage_runs, cost_runs = _runs(conn, hourly_usage_rows), _runs(conn, hourly_cost_rows)
         totals = hourly_totals(conn, [connection_id], _hour(0), _hour(24))
     assert usage_runs == {(_hour(2), "claude-a"): 1, (_hour(3), "claude-a"): 2, (_hour(4), "claude-a"): 2}
-    assert cost_runs == {
-        (_hour(2), "claude-a", "output_tokens"): 1,
-        (_hour(3), "claude-a", "output_tokens"): 2,
-        (_hour(4), "claude-a", "output_tokens"): 2,
-    }
+    assert cost_runs == {(_hour(2), "claude-a"): 1, (_hour(3), "claude-a"): 2, (_hour(4), "claude-a"): 2}
     assert [(r.hour, r.amount_microcents, r.tokens) for r in totals] == [
         (_hour(2), 2_000_000, 60),
         (_hour(3), 3_500_000, 66),

@@ -111,6 +111,8 @@ _new_tuple = tuple.__new__
 
 def breakdown_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[str | None, ...]]:
     """Reads a cost group's breakdown values (cost type, token type) as a tuple, in the grain's order."""
+    if not names:  # a grain that does not break cost out
+        return lambda group: ()
     if len(names) == 1:
         only = attrgetter(names[0])
         return lambda group: (only(group),)

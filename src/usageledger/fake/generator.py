@@ -378,10 +378,17 @@ class FakeOrganization:
         return [UsageRecord(hour, dims, *m) for (hour, dims), m in sums.items()]
 
     def truth_hourly_cost(self, start: dt.datetime, end: dt.datetime) -> list[CostRecord]:
-        """The hourly grain's cost as stored: per hour x workspace and model x cost and token type."""
-        from .breakdown import truth_cost_by_type
-
-        return truth_cost_by_type(self.iter_hour_rows(start, end), _hourly_dims)
+        """The hourly grain's cost as stored: per hour x workspace and model, whole (the grain does not break
+        cost out by type, so its breakdown is ()), `end` exclusive."""
+        sums: dict[tuple[dt.datetime, HourlyDimensions], tuple[int, int]] = {}
+        for hour, row in self.iter_hour_rows(start, end):
+            key = (hour, _hourly_dims(row))
+            units, requests = sums.get(key, (0, 0))
+            sums[key] = (units + row[15], requests + row[13])
+        return [
+            CostRecord(hour, dims, amount_cents(units), list_amount_cents(units), "USD", requests, ())
+            for (hour, dims), (units, requests) in sums.items()
+        ]
 
     def _actor_dims(self, row: Row) -> ActorDimensions:
         """A row's dimensions at the actor grain; identities that cannot be shown have neither kind nor id."""
@@ -409,14 +416,15 @@ class FakeOrganization:
         return [UsageRecord(day, dims, *m) for (day, dims), m in sums.items()]  # type: ignore[arg-type]
 
     def truth_actor_cost(self, start: dt.date, end: dt.date) -> list[CostRecord]:
-        """Cost at the actor grain, null actors summed, `end` exclusive."""
+        """Cost at the actor grain as stored: whole (the grain does not break cost out by type, so its
+        breakdown is ()), null actors summed, `end` exclusive."""
         sums: dict[tuple[dt.date, ActorDimensions], tuple[int, int]] = {}
         for day, row in self.iter_rows(start, end):
             key = (day, self._actor_dims(row))
             units, requests = sums.get(key, (0, 0))
             sums[key] = (units + row[15], requests + row[13])
         return [
-            CostRecord(day, dims, amount_cents(units), list_amount_cents(units), "USD", requests)
+            CostRecord(day, dims, amount_cents(units), list_amount_cents(units), "USD", requests, ())
             for (day, dims), (units, requests) in sums.items()
         ]
 

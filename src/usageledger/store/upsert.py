@@ -112,6 +112,21 @@ def _layout(
     return grain.cost_table, grain.cost_dimensions, grain.cost_metrics, grain.all_cost_rollups()
 
 
+def _whole(breakdown: tuple[str | None, ...]) -> tuple[str, ...]:
+    return ()
+
+
+class _StoredValues(dict[tuple[str | None, ...], tuple[str, ...]]):
+    """Dimension values → as stored: '' for None (a NULL would not be unique in the natural key).
+
+    A page repeats few groups (a group's dimensions recur every day), so each is made once, on its first
+    lookup, and found by the dict's own lookup after that."""
+
+    def __missing__(self, values: tuple[str | None, ...]) -> tuple[str, ...]:
+        stored = self[values] = tuple([v or "" for v in values])
+        return stored
+
+
 class _Target:
     """Per-table state of a window: statements, the rows stored before this run, counters.
 
@@ -188,7 +203,7 @@ class WindowWriter:
         self._sqlite = conn.dialect.name == "sqlite"
         self._day_cache: dict[dt.date, Any] = {}
         self._heads: dict[dt.date, tuple[int, Any]] = {}
-        self._dims: dict[tuple[str | None, ...], tuple[str, ...]] = {}
+        self._dims = _StoredValues()
         self._revised = 0
         mark = parameter_mark(conn)
         closed = frozen_days(conn, connection_id, window.start, window.end)
@@ -232,39 +247,35 @@ class WindowWriter:
         head = self._heads[day] = (self._connection_id, self._day_value(day))
         return head
 
-    def _stored(self, values: tuple[str | None, ...]) -> tuple[str, ...]:
-        """Dimension values as stored: '' for None (a NULL would not be unique in the natural key)."""
-        stored = self._dims[values] = tuple([v or "" for v in values])
-        return stored
-
     def write_usage(self, records: Iterable[UsageRecord]) -> int:
         """Upsert one page of usage records; returns how many were written."""
-        heads, head_of, dims, stored, tail = (
+        heads, head_of, stored, tail = (
             self._heads.get,
             self._day_and_id,
-            self._dims.get,
-            self._stored,
+            self._dims.__getitem__,
             (self._run_id,),
         )
         # A record is (day, dimensions, metrics in the order of the grain's usage metrics).
-        rows = [(heads(r[0]) or head_of(r[0])) + (dims(r[1]) or stored(r[1])) + r[2:] + tail for r in records]
+        rows = [(heads(r[0]) or head_of(r[0])) + stored(r[1]) + r[2:] + tail for r in records]
         self._send(self._divert_frozen(rows, self._usage) if self._frozen else rows, self._usage)
         return len(rows)
 
     def write_cost(self, records: Iterable[CostRecord]) -> int:
         """Upsert one page of cost records (cents → exact integer micro-cents); returns how many."""
-        heads, head_of, dims, stored, run, exact = (
+        heads, head_of, stored, run, exact = (
             self._heads.get,
             self._day_and_id,
-            self._dims.get,
-            self._stored,
+            self._dims.__getitem__,
             self._run_id,
             _EXACT,
         )
+        # A grain that keeps cost whole has no breakdown columns: a record's (a default of all None) is not
+        # stored, and two records of one group would be the same row (RepeatedRowError).
+        breakdown_of = stored if self._grain.cost_breakdown else _whole
         rows = [
             (heads(day) or head_of(day))
-            + (dims(group) or stored(group))
-            + (dims(breakdown) or stored(breakdown))
+            + stored(group)
+            + breakdown_of(breakdown)
             + (round(amount.scaleb(6, exact)), round(list_amount.scaleb(6, exact)), currency, requests, run)
             # Unpacked, not read by name: a NamedTuple's attributes cost a lookup each, on the hot path.
             for day, group, amount, list_amount, currency, requests, breakdown in records
