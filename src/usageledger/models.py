@@ -222,8 +222,8 @@ ACTOR = Grain(
     usage_table="actor_usage_rows",
     cost_table="actor_cost_rows",
     cost_rollups={
-        # What allocation reads: cost per actor, workspace and product a day (its rules need no more), about
-        # a third of the rows, which also break cost out by model and speed.
+        # What allocation reads: cost per actor, workspace and product a day (its rules need no more), under
+        # half the rows, which also break cost out by model and speed.
         "actor": ("organization_id", "actor_type", "actor_id", "workspace_id", "product"),
     },
     # Who spent what is read per actor, workspace and product: nothing reads it by cost or token type, and

@@ -113,6 +113,7 @@ def _layout(
 
 
 def _whole(breakdown: tuple[str | None, ...]) -> tuple[str, ...]:
+    """The stored breakdown of a grain that keeps each group's cost whole: none."""
     return ()
 
 
