@@ -15,6 +15,7 @@ of a month, so the other days have to be read anyway), in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from operator import add, itemgetter
 from typing import Any
@@ -63,10 +64,14 @@ class RollupSums:
 
     `columns` names the positions of the row tuples `add` receives (the writer's insert columns).
 
+    `add` only files each row's numbers under its key in every base grain (an append: this is the hot
+    path, ~1.2 µs a cost row for three bases against ~2.6 to add them up row by row); each key's numbers
+    are summed once, column by column in C (`zip`, `sum`), when the window is replaced.
+
     A metric the source may not report (`requests`, NULL in its rows) is summed as SQL's SUM does: a
-    NULL is skipped, all NULL stays NULL. So that every sum is one C-level `map(add, …)` (this is the
-    hot path), such a metric is carried as its value (0 for NULL) plus a count of the rows that
-    reported it, appended to the sums; a count of 0 is written as NULL.
+    NULL is skipped, all NULL stays NULL. A sum carries such a metric as its value (0 for NULL) plus a
+    count of the rows that reported it, appended to the sums, so that the coarser grains are one C-level
+    `map(add, …)` of the base's; a count of 0 is written as NULL.
     """
 
     def __init__(self, grain: Grain, kind: str, columns: Sequence[str]) -> None:
@@ -82,37 +87,44 @@ class RollupSums:
         if len(nullable) > 1:  # the schema has one (requests); more would need a count each
             raise ValueError(f"{rows.name}: more than one nullable metric {nullable}")
         self._nullable = nullable[0] if nullable else None
-        # One running sum per base grain, each keyed by (day, its dimensions).
+        # Each base grain's rows, as (day, its dimensions) → the numbers of every row with that key.
         self._base_keys = [
             (base, itemgetter(*[columns.index(name) for name in ("day", *self._grains[base])]))
             for base in bases
         ]
-        self._sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]] = {base: {} for base in bases}
+        self._filed: dict[str, defaultdict[tuple[Any, ...], list[tuple[Any, ...]]]] = {
+            base: defaultdict(list) for base in bases
+        }
 
-    def add(self, rows: Iterable[Sequence[Any]]) -> None:
-        values_of, at = self._values_of, self._nullable
-        targets = [(self._sums[base], key_of) for base, key_of in self._base_keys]
-        if at is not None:
-            before, after = slice(0, at), slice(at + 1, None)
-        for row in rows:
-            values = values_of(row)
-            if at is not None:  # the nullable metric as (value or 0) and a count of 1 or 0
-                values = (
-                    values + (1,) if values[at] is not None else values[before] + (0,) + values[after] + (0,)
-                )
-            for sums, key_of in targets:
-                key = key_of(row)
-                old = sums.get(key)
-                sums[key] = values if old is None else tuple(map(add, old, values))
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        values = list(map(self._values_of, rows))
+        for base, key_of in self._base_keys:
+            filed = self._filed[base]
+            for key, numbers in zip(map(key_of, rows), values, strict=True):
+                filed[key].append(numbers)
 
-    def _grain(self, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    def _sum(self, numbers: list[tuple[Any, ...]]) -> tuple[Any, ...]:
+        """The numbers of one key's rows summed per metric (the nullable one as its sum and a count)."""
+        columns = list(zip(*numbers, strict=True))
+        at = self._nullable
+        if at is None:
+            return tuple(map(sum, columns))
+        reported = [value for value in columns[at] if value is not None]
+        return (*map(sum, columns[:at]), sum(reported), *map(sum, columns[at + 1 :]), len(reported))
+
+    def _base_sums(self, base: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        return {key: self._sum(numbers) for key, numbers in self._filed[base].items()}
+
+    def _grain(
+        self, grain: str, base_sums: dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
+    ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
         base = self._summed_from[grain]
         if base == grain:
-            return self._sums[grain]
+            return base_sums[grain]
         base_dims = self._grains[base]
         key_of = itemgetter(0, *[1 + base_dims.index(name) for name in self._grains[grain]])
         coarser: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        for key, values in self._sums[base].items():
+        for key, values in base_sums[base].items():
             coarse = key_of(key)
             old = coarser.get(coarse)
             coarser[coarse] = values if old is None else tuple(map(add, old, values))
@@ -127,6 +139,7 @@ class RollupSums:
 
     def replace_window(self, conn: Connection, connection_id: int, start: dt.date, end: dt.date) -> None:
         """Replace the rollups of days [start, end) of one connection with these sums."""
+        base_sums = {base: self._base_sums(base) for base in self._filed}
         for name, dims in self._grains.items():
             rollup = self._rollups[name]
             conn.execute(
@@ -134,7 +147,7 @@ class RollupSums:
                     rollup.c.connection_id == connection_id, rollup.c.day >= start, rollup.c.day < end
                 )
             )
-            sums = self._grain(name)
+            sums = self._grain(name, base_sums)
             if not sums:
                 continue
             columns = ("connection_id", "day", *dims, *self._metric_names)
