@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from usageledger.fake import FAKE_ADMIN_KEY
+from usageledger.store import InsertThread
 
 from .conftest import cost_truth_at_grain, stored_at_grain, stored_cost_at_grain, truth_at_grain
 from .test_sync import _span, minimum_backfill_calls
@@ -95,3 +96,20 @@ def test_an_api_capped_below_the_limit_lowers_it_and_the_sync_stays_exact(cli, f
     assert details["api_calls"] == minimum_backfill_calls(fake, *_span(fake)) + turned_away
     _assert_exact(cli, fake)
     assert any(e["kind"] == "rate_limit" for e in cli("events", "--json").json())
+
+
+def test_on_sqlite_the_rows_are_inserted_by_the_insert_thread(cli, fake, cli_env, monkeypatch):
+    """SQLite: both grains' usage and cost rows go through the insert thread (store.insert_thread), which
+    runs them beside the writer; PostgreSQL copies them itself. The totals are exact either way."""
+    handed_over: list[str] = []
+    send = InsertThread.send
+
+    def counting_send(self, sql, parameters, *, many=False, what=""):
+        handed_over.append(what)
+        send(self, sql, parameters, many=many, what=what)
+
+    monkeypatch.setattr(InsertThread, "send", counting_send)
+    _connect(cli)
+    on_sqlite = cli_env["USAGELEDGER_DATABASE_URL"].startswith("sqlite")
+    assert set(handed_over) == ({"usage", "cost"} if on_sqlite else set())
+    _assert_exact(cli, fake)

@@ -21,6 +21,10 @@ __all__ = ["app", "main"]
 # threshold of 700 the cyclic collector runs every few rows and rescans what survived; measured on a
 # backfill it cost a third of the sync's time. A larger threshold keeps collections rare but bounded.
 _GC_THRESHOLDS = (50_000, 20, 100)
+# A sync's insert thread (store.insert_thread) needs the GIL back after every statement SQLite ran without
+# it, while the writing thread computes: at the default 5 ms between hand-overs the inserts queued behind
+# the writer. Measured on a large organization's year: 75.7 s of writing at 5 ms, 71.3 s at 1 ms.
+_SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def _commands() -> typer.Typer:
@@ -41,6 +45,7 @@ def __getattr__(name: str) -> Any:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; our errors become a message and their exit code, never a traceback."""
     gc.set_threshold(*_GC_THRESHOLDS)
+    sys.setswitchinterval(_SWITCH_INTERVAL_SECONDS)
     import typer
     from rich.markup import escape
 

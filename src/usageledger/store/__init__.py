@@ -32,6 +32,7 @@ from usageledger.store.connections import (
 from usageledger.store.destinations import DestinationRow  # also registers its tables on `metadata`
 from usageledger.store.directory import unlisted_ids, upsert_directory
 from usageledger.store.engine import checkpoint, create_engine_for, migrate, sync_writer_connection
+from usageledger.store.insert_thread import InsertThread, insert_thread, window_inserts
 from usageledger.store.locks import (
     SyncStanding,
     claim_sync_lease,
@@ -57,6 +58,7 @@ __all__ = [
     "ScheduleState",
     "DestinationRow",
     "EventRow",
+    "InsertThread",
     "SyncRunRow",
     "Vault",
     "RepeatedRowError",
@@ -64,6 +66,7 @@ __all__ = [
     "SyncStanding",
     "WindowResult",
     "WindowWriter",
+    "window_inserts",
     "acquire_sync_lock",
     "add_event",
     "cents_to_microcents",
@@ -76,6 +79,7 @@ __all__ = [
     "finish_sync_lease",
     "get_connection",
     "insert_connection",
+    "insert_thread",
     "key_hint",
     "list_connections",
     "list_events",

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from .insert_thread import InsertThread
+
 __all__ = ["BulkInsert", "parameter_mark"]
 
 ROWS_PER_STATEMENT = 500
@@ -61,8 +63,12 @@ class BulkInsert:
             sql = self._statements[rows] = self._head + ", ".join([self._row] * rows) + self._suffix
         return sql
 
-    def send(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> None:
-        """Insert `rows` (each a value per column); a constraint violation raises as usual."""
+    def send(
+        self, conn: Connection, rows: Sequence[Sequence[Any]], via: InsertThread | None = None, what: str = ""
+    ) -> None:
+        """Insert `rows` (each a value per column); a constraint violation raises as usual. `via`: run
+        the statements in that insert thread (store.insert_thread), whose InsertFailed (labelled `what`)
+        says so later instead."""
         if not rows:
             return
         if self._copy is not None:
@@ -73,9 +79,16 @@ class BulkInsert:
         whole = len(rows) // self._per_statement * step
         if whole:
             chunks = [tuple(values[i : i + step]) for i in range(0, whole, step)]
-            conn.exec_driver_sql(self._statement(self._per_statement), chunks)
+            if via is not None:
+                via.send(self._statement(self._per_statement), chunks, many=True, what=what)
+            else:
+                conn.exec_driver_sql(self._statement(self._per_statement), chunks)
         if whole < len(values):
-            conn.exec_driver_sql(self._statement((len(values) - whole) // self._width), tuple(values[whole:]))
+            last = self._statement((len(values) - whole) // self._width), tuple(values[whole:])
+            if via is not None:
+                via.send(*last, what=what)
+            else:
+                conn.exec_driver_sql(*last)
 
     @staticmethod
     def _send_copy(conn: Connection, copy_sql: str, rows: Sequence[Sequence[Any]]) -> None:

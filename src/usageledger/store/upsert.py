@@ -20,7 +20,8 @@ difference as an adjustment in the first open month. Nothing else of the writer 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from usageledger.models import DAILY, CostRecord, Grain, UsageRecord, Window
 from usageledger.store.bulk import BulkInsert, parameter_mark
 from usageledger.store.closes import book_revisions, frozen_days
+from usageledger.store.insert_thread import InsertFailed, InsertThread
 from usageledger.store.rollups import RollupSums
 from usageledger.store.tables import connections
 
@@ -194,9 +196,17 @@ class WindowWriter:
     """
 
     def __init__(
-        self, conn: Connection, connection_id: int, run_id: int, window: Window, grain: Grain = DAILY
+        self,
+        conn: Connection,
+        connection_id: int,
+        run_id: int,
+        window: Window,
+        grain: Grain = DAILY,
+        inserts: InsertThread | None = None,
     ) -> None:
+        """`inserts`: run the row inserts in that thread (store.insert_thread); `finish` waits for them."""
         self._conn = conn
+        self._inserts = inserts
         self._connection_id = connection_id
         self._run_id = run_id
         self._window = window
@@ -326,16 +336,20 @@ class WindowWriter:
             rows = changed
         if rows:
             target.sent += len(rows)
-            try:
-                target.insert.send(self._conn, rows)
-            except IntegrityError as exc:
-                if "unique" not in str(exc.orig).lower():
-                    raise
-                raise RepeatedRowError(target.kind) from None
+            with _repeated_rows_refused(target.kind):
+                target.insert.send(self._conn, rows, via=self._inserts, what=target.kind)
         return target.written
+
+    def wait_for_inserts(self) -> None:
+        """Return once the rows handed to the insert thread are stored: before the connection runs anything
+        else. A repeated row among them raises RepeatedRowError."""
+        if self._inserts is not None:
+            with _repeated_rows_refused("usage or cost"):
+                self._inserts.wait()
 
     def finish(self) -> WindowResult:
         """Delete the window's stored rows this run did not see (only for kinds it wrote) and report."""
+        self.wait_for_inserts()
         removed = restated = 0
         stored_delta = []
         for target in (self._usage, self._cost):
@@ -389,6 +403,23 @@ class WindowWriter:
         if self._grain is not DAILY or not cost.seen or not (cost.frozen or cost.frozen_new):
             return 0
         return book_revisions(self._conn, cid, run, cost.frozen, cost.frozen_new)
+
+
+@contextmanager
+def _repeated_rows_refused(kind: str) -> Iterator[None]:
+    """The unique natural key's refusal of an insert as the RepeatedRowError it means (the same row twice
+    in one window), whether the insert ran here or in the insert thread (labelled with its kind there)."""
+    try:
+        yield
+    except InsertFailed as failed:
+        error = failed.error
+        if isinstance(error, IntegrityError) and "unique" in str(error.orig).lower():
+            raise RepeatedRowError(failed.what or kind) from None
+        raise error from None
+    except IntegrityError as exc:
+        if "unique" not in str(exc.orig).lower():
+            raise
+        raise RepeatedRowError(kind) from None
 
 
 def _restated(target: _Target) -> int:

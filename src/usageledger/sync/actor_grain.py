@@ -121,10 +121,17 @@ def _sum_cost(a: CostRecord, b: CostRecord) -> CostRecord:
 class ActorWindow:
     """Writes one window of the actor grain through its own WindowWriter, in the caller's transaction."""
 
-    def __init__(self, conn: Connection, connection_id: int, run_id: int, window: Window) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        connection_id: int,
+        run_id: int,
+        window: Window,
+        inserts: store.InsertThread | None = None,
+    ) -> None:
         self._conn = conn
         self._connection_id = connection_id
-        self._writer = store.WindowWriter(conn, connection_id, run_id, window, grain=ACTOR)
+        self._writer = store.WindowWriter(conn, connection_id, run_id, window, grain=ACTOR, inserts=inserts)
         self.totals = DayTotals()
         self._held_usage: dict[tuple[dt.date, Any], UsageRecord] | None = None
         self._held_cost: dict[tuple[dt.date, Any, Any], CostRecord] | None = None
@@ -172,6 +179,7 @@ class ActorWindow:
             self._writer.write_usage(self._held_usage.values())
         if self._held_cost is not None:
             self._writer.write_cost(self._held_cost.values())
+        self._writer.wait_for_inserts()  # the connection runs nothing else while the insert thread does
         store.upsert_actors(self._conn, self._connection_id, self._actors)
         return self._writer.finish()
 

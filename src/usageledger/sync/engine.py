@@ -218,20 +218,21 @@ def _sync_windows(
         pages_ahead=pages_ahead(settings.max_in_flight),
         priority=client.limit.priority,
     )
-    with fetcher, store.sync_writer_connection(engine) as conn:
+    with fetcher, store.sync_writer_connection(engine) as conn, store.insert_thread(conn) as inserts:
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.
             first = next(fetched)
-            with conn.begin():
+            # A window that fails leaves the insert thread idle before its transaction rolls back.
+            with conn.begin(), store.window_inserts(inserts):
                 # Then the claim, before any write: it locks the connection row (SQLite: the database),
                 # so a disconnect either committed before (refused here, nothing written) or waits for
                 # this commit and its purge removes the window. The same lock order as disconnect's
                 # (connection row, then data rows) leaves PostgreSQL no deadlock.
                 permit.claim(conn)
-                writer = store.WindowWriter(conn, connection_id, run_id, window)
+                writer = store.WindowWriter(conn, connection_id, run_id, window, inserts=inserts)
                 # The second grain writes in the same transaction: a window commits both or neither.
-                actors = ActorWindow(conn, connection_id, run_id, window) if has_actors else None
+                actors = ActorWindow(conn, connection_id, run_id, window, inserts) if has_actors else None
                 # This grain's tokens and cost per day: set against the totals and the actor grain.
                 daily = DayTotals()
                 expected_usage = expected_cost = None
@@ -262,6 +263,9 @@ def _sync_windows(
                             expected_cost = item.cost_totals
                     if actors is not None:
                         actors.finish()  # the summed null-actor rows, who each actor is
+                    # Here too: the rows handed to the insert thread are checked against their unique key
+                    # by the time it has stored them, which finish() waits for.
+                    result = writer.finish()
                 except store.RepeatedRowError as exc:
                     # An exhaustive report never lists a group twice: a cursor led back to an earlier page.
                     raise MalformedResponseError(
@@ -270,7 +274,6 @@ def _sync_windows(
                         "page. Nothing from this window was stored; the next sync fetches it again."
                     ) from None
                 assert expected_usage is not None and expected_cost is not None  # each a chain of the window
-                result = writer.finish()
                 if actors is not None:
                     check_grains(conn, connection, window, daily, actors.totals)
                 _check_totals(conn, connection, window, daily, expected_usage, expected_cost)
