@@ -214,7 +214,7 @@ def _sync_windows(
     fetcher = WindowFetcher(
         windows,
         chains,
-        windows_ahead=windows_ahead(settings.max_in_flight),
+        windows_ahead=windows_ahead(settings.max_in_flight, engine.dialect.name),
         pages_ahead=pages_ahead(settings.max_in_flight),
         priority=client.limit.priority,
     )
