@@ -266,6 +266,7 @@ def main() -> None:
         usage_of_sync = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_mb = usage_of_sync.ru_maxrss / 1024
         cpu_seconds = usage_of_sync.ru_utime + usage_of_sync.ru_stime
+        system_seconds = usage_of_sync.ru_stime  # the kernel's share: I/O, and threads handing the GIL over
         usage_rows, cost_rows, actor_rows = _one_row(
             url,
             "select (select count(*) from usage_rows), (select count(*) from cost_rows), "
@@ -356,7 +357,10 @@ def main() -> None:
             + ", ".join(f"{table} {count:,}" for table, count in zip(_SYNCED_TABLES, written, strict=True))
         )
     print(f"peak memory of the sync process: {peak_mb:.0f} MB")
-    print(f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row)")
+    print(
+        f"CPU time of the sync process: {cpu_seconds:.1f} s ({cpu_seconds / stored * 1e6:.1f} µs a row), "
+        f"{system_seconds:.1f} s of it in the kernel"
+    )
     # The fake renders every page in this process, on the same 2 cores: its CPU competes with the sync's.
     print(f"CPU time of the fake API (this process, until the sync ended): {fake_cpu:.1f} s")
     print(
