@@ -1,9 +1,10 @@
-"""Benchmark (not a test): run `bench_sync.py` several times and print the spread of its main figure.
+"""Benchmark (not a test): run `bench_sync.py` several times and print the spread of its main figures.
 
-One run of the year's backfill at 150 ms a call varies by ±5% on this 2-core machine (0.216-0.240 of
-calls × latency for the same code, eleventh session): a change worth less than that needs the median of
-several runs, set beside the same number of runs of the code before it. Each run is a process of its own,
-so no run's fake, database or CPU counters carry into the next.
+One run of the year's backfill at 150 ms a call varies by ±5% on this 2-core machine (0.203-0.240 of
+calls × latency in fourteen runs of the same code, eleventh session): a change worth less than that needs
+the median of several runs, set beside the same number of runs of the code before it. Each run is a
+process of its own, so no run's fake, database or CPU counters carry into the next; each hands its figures
+over as JSON (`bench_sync.py --figures-json`).
 
     .venv/bin/python bench/bench_repeat.py --runs 3 -- --latency-ms 150 --cap 8 --max-in-flight 8
 """
@@ -11,31 +12,33 @@ so no run's fake, database or CPU counters carry into the next.
 from __future__ import annotations
 
 import argparse
-import re
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 _BENCH_SYNC = Path(__file__).resolve().parent / "bench_sync.py"
-# The lines of bench_sync's report that are set side by side, and the figure each one ends with.
-_FIGURES = {
-    "wall / (calls × latency)": re.compile(r"^wall time / \(calls × latency\):.* = ([0-9.]+)$"),
-    "wall, process start included (s)": re.compile(r"^wall time \(connect \+ backfill.*\): ([0-9.]+) s$"),
-    "writer waited for the API (s)": re.compile(r"^the writing thread waited for the API ([0-9.]+) s"),
-    "CPU of the sync (s)": re.compile(r"^CPU time of the sync process: ([0-9.]+) s"),
-    "peak memory of the sync (MB)": re.compile(r"^peak memory of the sync process: ([0-9.]+) MB$"),
+# bench_sync's figures (the keys of its --figures-json) as they are shown here.
+_LABELS = {
+    "ratio_to_calls_x_latency": "wall / (calls × latency)",
+    "wall_seconds": "wall, process start included (s)",
+    "waited_for_api_seconds": "writer waited for the API (s)",
+    "sync_cpu_seconds": "CPU of the sync (s)",
+    "sync_kernel_seconds": "of it in the kernel (s)",
+    "peak_memory_mb": "peak memory of the sync (MB)",
 }
 
 
-def _figures(report: str) -> dict[str, float]:
-    found = {}
-    for line in report.splitlines():
-        for name, pattern in _FIGURES.items():
-            match = pattern.match(line.strip())
-            if match:
-                found[name] = float(match.group(1))
-    return found
+def _run(number: int, bench_args: list[str], figures_file: Path) -> dict[str, float]:
+    """One run of bench_sync.py; its figures that have a value (no ratio without --latency-ms)."""
+    command = [sys.executable, str(_BENCH_SYNC), *bench_args, "--figures-json", str(figures_file)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"run {number} of bench_sync.py failed ({done.returncode}):\n{done.stderr.strip()}")
+    figures = json.loads(figures_file.read_text())
+    return {key: float(value) for key, value in figures.items() if value is not None}
 
 
 def main() -> None:
@@ -50,22 +53,18 @@ def main() -> None:
     passed = args.bench_args[1:] if args.bench_args[:1] == ["--"] else args.bench_args
 
     runs: list[dict[str, float]] = []
-    for number in range(1, args.runs + 1):
-        done = subprocess.run([sys.executable, str(_BENCH_SYNC), *passed], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise SystemExit(
-                f"run {number} of bench_sync.py failed ({done.returncode}):\n{done.stderr.strip()}"
-            )
-        figures = _figures(done.stdout)
-        runs.append(figures)
-        shown = "; ".join(f"{name} {value:g}" for name, value in figures.items())
-        print(f"run {number}: {shown}", flush=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        for number in range(1, args.runs + 1):
+            figures = _run(number, passed, Path(scratch) / f"run-{number}.json")
+            runs.append(figures)
+            shown = "; ".join(f"{_LABELS[key]} {value:.3g}" for key, value in figures.items())
+            print(f"run {number}: {shown}", flush=True)
 
     print(f"over {len(runs)} runs (median, lowest-highest):")
-    for name in _FIGURES:
-        values = [run[name] for run in runs if name in run]
-        if values:  # without --latency-ms there is no ratio to calls × latency
-            print(f"  {name}: {statistics.median(values):g} ({min(values):g}-{max(values):g})")
+    for key, label in _LABELS.items():
+        values = [run[key] for run in runs if key in run]
+        if values:
+            print(f"  {label}: {statistics.median(values):.3g} ({min(values):.3g}-{max(values):.3g})")
 
 
 if __name__ == "__main__":
