@@ -28,6 +28,7 @@ _LABELS = {
     "sync_cpu_seconds": "CPU of the sync (s)",
     "sync_kernel_seconds": "of it in the kernel (s)",
     "peak_memory_mb": "peak memory of the sync (MB)",
+    "fake_mean_answer_ms": "the fake's mean answer (ms)",
 }
 
 

@@ -291,6 +291,7 @@ def main() -> None:
         )
         served_calls = sum(fake.calls.values())  # the connect's key check and probe included
         peak_in_flight, turned_away = fake.faults.peak_in_flight, fake.faults.turned_away
+        mean_answer, slowest_answer = fake.faults.mean_answer_seconds(), fake.faults.slowest_answer
         incremental = (
             {
                 "a person's `usageledger sync`": _incremental_sync(
@@ -346,6 +347,12 @@ def main() -> None:
     print(
         f"peak requests in flight at the fake: {peak_in_flight}; turned away above the cap (429): {turned_away}"
     )
+    if mean_answer is not None:
+        # Above the latency when the fake, on this machine's cores, spent longer on a page than that.
+        print(
+            f"the fake's answers, from a request's arrival: {mean_answer * 1000:.0f} ms on average, "
+            f"the slowest {slowest_answer:.2f} s"
+        )
     if "waited_for_api_seconds" in finished:
         waited = finished["waited_for_api_seconds"]
         in_flight = finished["in_flight"]
@@ -382,6 +389,7 @@ def main() -> None:
             "sync_cpu_seconds": cpu_seconds,
             "sync_kernel_seconds": system_seconds,
             "peak_memory_mb": peak_mb,
+            "fake_mean_answer_ms": mean_answer * 1000 if mean_answer is not None else None,
         }
         args.figures_json.write_text(json.dumps(figures))
 

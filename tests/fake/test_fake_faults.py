@@ -139,6 +139,23 @@ def test_latency_delays_every_request(http: httpx.Client, fake: FakeOrganization
     assert fake.faults.latency == 0.0 and fake.faults.max_in_flight is None
 
 
+def test_the_fakes_own_work_on_a_request_counts_within_its_latency(
+    http: httpx.Client, fake: FakeOrganization
+) -> None:
+    """A distant API's latency includes its servers' work: a request the fake spends 0.3 s on (a `slow`
+    fault stands for a page that is long to build) is answered 0.5 s after it arrived, not 0.8 s; the
+    plan counts how long its answers took."""
+    fake.faults.set_capacity(latency=0.5)
+    fake.faults.add("/v1/organizations/me", "slow", delay=0.3)
+    started = time.monotonic()
+    assert http.get("/v1/organizations/me").status_code == 200
+    took = time.monotonic() - started
+    assert 0.5 <= took < 0.75
+    assert fake.faults.answered == 1
+    assert 0.5 <= fake.faults.slowest_answer <= took
+    assert fake.faults.mean_answer_seconds() == fake.faults.slowest_answer
+
+
 def test_requests_above_the_in_flight_cap_get_429_with_retry_after(running, fake: FakeOrganization) -> None:
     """Cap 2, five requests at once: two are answered, three turned away at once with retry-after."""
     import concurrent.futures

@@ -45,7 +45,11 @@ def fake_anthropic(
         typer.Option(help="Serve RBAC groups like a Claude Enterprise organization (else they answer 403)."),
     ] = False,
     latency_ms: Annotated[
-        int, typer.Option(min=0, help="Answer every request after this many milliseconds.")
+        int,
+        typer.Option(
+            min=0,
+            help="Answer every request this many milliseconds after it arrived (the page built within).",
+        ),
     ] = 0,
     max_in_flight: Annotated[
         int | None,

@@ -136,12 +136,20 @@ def create_app(fake: FakeOrganization) -> Starlette:
         fake.calls[path] += 1
         if not fake.faults.enter():  # above the in-flight cap: turned away before any work
             return error(_busy_error(fake.faults.busy_retry_after))
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
         try:
-            if fake.faults.latency:
-                await asyncio.sleep(fake.faults.latency)
-            return await answer(request, path)
+            response = await answer(request, path)
+            # The answer leaves `latency` after the request arrived: the page was built within it, as a
+            # distant API's servers build theirs within the latency its clients see. Sleeping first and
+            # building after made every call latency + the build (+ the wait for the builds of others
+            # in this one event loop): 181 ms on average instead of 150 in the benchmark, measured.
+            remaining = arrived + fake.faults.latency - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+            return response
         finally:
-            fake.faults.leave()
+            fake.faults.leave(loop.time() - arrived)
 
     async def answer(request: Request, path: str) -> Response:
         fault = fake.faults.take(path)

@@ -11,9 +11,11 @@ Kinds:
 - `missing_field`: a page without `has_more`.
 
 Besides these scripted faults, the plan can make the fake behave like a distant, limited API
-(`set_capacity`): every request waits `latency` seconds, and a request that arrives while
+(`set_capacity`): every request is answered `latency` seconds after it arrived, the fake's own work on
+it included (as a distant API's latency includes its servers' work), and a request that arrives while
 `max_in_flight` others are being answered gets a 429 with `retry-after` at once. It counts the peak
-of requests in flight and the requests it turned away, for tests and benchmarks to check.
+of requests in flight, the requests it turned away and how long its answers took, for tests and
+benchmarks to check.
 """
 
 from __future__ import annotations
@@ -55,12 +57,17 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
-        self.latency = 0.0  # seconds every request waits before it is answered
+        self.latency = 0.0  # seconds from a request's arrival to its answer
         self.max_in_flight: int | None = None  # above it, a request is answered 429 at once
         self.busy_retry_after = BUSY_RETRY_AFTER
         self.in_flight = 0
         self.peak_in_flight = 0
         self.turned_away = 0  # requests answered 429 because max_in_flight were being answered
+        # How long the admitted requests took from arrival to answer: above `latency` when the fake's own
+        # work on a page (or on another page before it, in its one event loop) outlasted it.
+        self.answered = 0
+        self.answer_seconds = 0.0
+        self.slowest_answer = 0.0
 
     def set_capacity(
         self,
@@ -69,7 +76,8 @@ class FaultPlan:
         max_in_flight: int | None = None,
         retry_after: float = BUSY_RETRY_AFTER,
     ) -> None:
-        """Answer every request after `latency` s, and at most `max_in_flight` at once (429 above it)."""
+        """Answer every request `latency` s after it arrived, and at most `max_in_flight` at once (429
+        above it)."""
         if latency < 0:
             raise ValueError("latency must not be negative")
         if max_in_flight is not None and max_in_flight < 1:
@@ -78,7 +86,8 @@ class FaultPlan:
             self.latency = latency
             self.max_in_flight = max_in_flight
             self.busy_retry_after = retry_after
-            self.peak_in_flight = self.turned_away = 0
+            self.peak_in_flight = self.turned_away = self.answered = 0
+            self.answer_seconds = self.slowest_answer = 0.0
 
     def enter(self) -> bool:
         """A request arrives: False (turn it away) when `max_in_flight` are already being answered."""
@@ -90,10 +99,18 @@ class FaultPlan:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             return True
 
-    def leave(self) -> None:
-        """A request entered with `enter()` was answered."""
+    def leave(self, seconds: float) -> None:
+        """A request entered with `enter()` was answered, `seconds` after it arrived."""
         with self._lock:
             self.in_flight -= 1
+            self.answered += 1
+            self.answer_seconds += seconds
+            self.slowest_answer = max(self.slowest_answer, seconds)
+
+    def mean_answer_seconds(self) -> float | None:
+        """The admitted requests' mean time from arrival to answer; None before the first."""
+        with self._lock:
+            return self.answer_seconds / self.answered if self.answered else None
 
     def add(
         self, path_prefix: str, kind: str, times: int = 1, retry_after: float = 0.01, delay: float = 0.0
