@@ -8,6 +8,7 @@ fetch never fails the sync.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -96,6 +97,36 @@ def test_a_second_sync_replaces_the_hours_and_today_shows_them(cli, fake, connec
     assert sum(Decimal(h["cost_usd"]) for h in shown) == Decimal(today_cost).scaleb(-8)
     table = cli("today")
     assert table.exit_code == 0 and "Today so far: $" in table.out
+
+
+def test_the_hours_are_fetched_while_the_last_window_is_still_being_written(
+    cli, fake, connected, db, monkeypatch
+):
+    """Once every window's pages are fetched, the hours' calls go out while the writer still stores the
+    last window, instead of after it. The writer here waits in the window's finish until they went out:
+    had they waited for the windows to be written, it would wait in vain."""
+    from usageledger import store
+    from usageledger.sync import hourly as sync_hourly
+
+    said: list[str] = []
+    called = threading.Event()
+    real_fetch, real_finish = sync_hourly._fetch, store.WindowWriter.finish
+
+    def fetch(*args):
+        said.append("hours called")
+        called.set()
+        return real_fetch(*args)
+
+    def finish(self):
+        said.append("window waits" if called.wait(timeout=10) else "window waited in vain")
+        return real_finish(self)
+
+    monkeypatch.setattr(sync_hourly, "_fetch", fetch)
+    monkeypatch.setattr(store.WindowWriter, "finish", finish)
+    result = cli("sync")
+    assert result.exit_code == 0, result.err
+    assert said[0] == "hours called" and "window waited in vain" not in said
+    assert _stored(db) == _truth(fake, *_span(fake))
 
 
 def test_a_refused_hourly_fetch_does_not_fail_the_sync(cli, fake, connected, db, monkeypatch):

@@ -88,6 +88,66 @@ def test_a_failure_reaches_the_writer_at_its_window_after_the_earlier_ones():
     assert WINDOWS[4] not in pages.started and WINDOWS[5] not in pages.started
 
 
+def test_wait_all_called_returns_once_the_last_windows_chains_made_their_calls():
+    """True only after every chain of every window ended (the last windows are admitted as the writer
+    reaches them), while the writer still holds the last window's pages; with no window, at once."""
+    pages = Pages(3)
+    answers: list[tuple[bool, int]] = []
+    with WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=16) as fetcher:
+        waiter = threading.Thread(target=lambda: answers.append((fetcher.wait_all_called(), pages.produced)))
+        waiter.start()
+        for index, (_window, items) in enumerate(fetcher):
+            if index == len(WINDOWS) - 1:
+                waiter.join(timeout=5)
+                assert answers == [(True, len(WINDOWS) * 9)]  # before the last window was taken
+            list(items)
+    with WindowFetcher([], pages.chains_of, windows_ahead=2, pages_ahead=4) as fetcher:
+        assert fetcher.wait_all_called()
+
+
+def test_wait_all_called_stays_true_after_a_writer_that_took_everything_left():
+    """A fast writer takes every page and leaves before the waiter asks: every call was made all the
+    same, so the answer is still True (the hours of a small organization's sync are fetched)."""
+    pages = Pages(2)
+    with WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=4) as fetcher:
+        for _window, items in fetcher:
+            list(items)
+    assert fetcher.wait_all_called()
+
+
+def test_wait_all_called_says_false_at_once_when_a_chain_fails():
+    """A chain of the second window fails while the writer is still in the first: the waiter hears False
+    then, before the writer reaches the failure or leaves."""
+    pages = Pages(4, fail_in=WINDOWS[1])
+    answers: list[bool] = []
+    with (
+        pytest.raises(RuntimeError, match=str(WINDOWS[1].start)),
+        WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=8) as fetcher,
+    ):
+        waiter = threading.Thread(target=lambda: answers.append(fetcher.wait_all_called()))
+        waiter.start()
+        for _window, items in fetcher:
+            waiter.join(timeout=5)
+            assert answers == [False]
+            list(items)
+    waiter.join(timeout=5)
+
+
+def test_wait_all_called_says_false_when_the_writer_leaves_first():
+    """The writer leaves before the last window's chains ran: the waiter is told False, not left waiting."""
+    pages = Pages(4)
+    answers: list[bool] = []
+    with WindowFetcher(WINDOWS, pages.chains_of, windows_ahead=2, pages_ahead=8) as fetcher:
+        waiter = threading.Thread(target=lambda: answers.append(fetcher.wait_all_called()))
+        waiter.start()
+        for _window, items in fetcher:
+            next(items)
+            break
+        assert answers == []  # windows not yet admitted have made no call
+    waiter.join(timeout=5)
+    assert answers == [False]
+
+
 def test_windows_and_pages_ahead_follow_the_limit():
     """A quarter as many windows as requests in flight (at least two; three on SQLite, whose writer
     outpaces one window's fetch); each may hold enough pages to be fetched whole (a 31-day window of a

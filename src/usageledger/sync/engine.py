@@ -14,6 +14,7 @@ import itertools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ from .credentials import open_admin_key
 from .directory_refresh import plan_directory_read
 from .events import note_directory_skipped, record_error, record_event, record_rate_limits
 from .fetcher import WindowFetcher, pages_ahead, plan_chains, windows_ahead
-from .hourly import hourly_range, sync_hours
+from .hourly import HourlyPages, sync_hours
 from .permit import SyncPermit, disconnect_announcement
 from .planner import plan_range, plan_windows
 from .spend_limits import read_spend_limits, store_spend_limits
@@ -218,7 +219,15 @@ def _sync_windows(
         pages_ahead=pages_ahead(settings.max_in_flight),
         priority=client.limit.priority,
     )
-    with fetcher, store.sync_writer_connection(engine) as conn, store.insert_thread(conn) as inserts:
+    # The hours' calls wait for the windows' in a thread of their own; the fetcher, left before them, ends
+    # that wait when the windows fail.
+    hours = _hourly_pages(settings, client, connection, source, windows, today, fetcher)
+    with (
+        hours or nullcontext(),
+        fetcher,
+        store.sync_writer_connection(engine) as conn,
+        store.insert_thread(conn) as inserts,
+    ):
         for window, fetched in fetcher:
             # Wait for the window's first page outside its transaction: SQLite has one writer and does
             # not queue the others, so the gap lets the web app's writes and a disconnect in.
@@ -310,7 +319,9 @@ def _sync_windows(
             if progress:
                 progress(days_done, days_total)
     waited_for_api = fetcher.waited
-    hourly_rows = _sync_hours(settings, engine, client, connection, run_id, permit, windows, today, source)
+    hourly_rows = (
+        sync_hours(engine, connection, run_id, permit, hours, today, windows[0].start) if hours else (0, 0)
+    )
     directory_read = directory_plan.reason if directory is not None else None
     if directory is None and windows:
         directory_read = _read_directory_if_rows_name_unlisted(engine, client, connection, permit, windows)
@@ -413,24 +424,27 @@ def _read_directory_if_rows_name_unlisted(
     return f"the rows name {shown}, which it did not list"
 
 
-def _sync_hours(
+def _hourly_pages(
     settings: Settings,
-    engine: Engine,
     client: AdminApiClient,
     connection: store.ConnectionRow,
-    run_id: int,
-    permit: SyncPermit,
+    source: Source,
     windows: list[Window],
     today: dt.date,
-    source: Source,
-) -> tuple[int, int]:
-    """The recent days by hour, when this sync reached today and reads the analytics endpoints (the
-    classic reports price by day only); the hourly rows are otherwise left as they are."""
+    fetcher: WindowFetcher,
+) -> HourlyPages | None:
+    """The recent days by hour, fetched once the windows' calls are made, when this sync reaches today and
+    reads the analytics endpoints (the classic reports price by day only); else None: the hourly rows are
+    left as they are."""
     if source.name != "analytics" or not windows or windows[-1].end <= today:
-        return 0, 0
-    span = hourly_range(today, dt.datetime.now(dt.UTC), settings.lookback_days)
-    return sync_hours(
-        engine, client, connection, run_id, permit, settings.page_limit, span, today, windows[0].start
+        return None
+    return HourlyPages(
+        client,
+        connection.organization_id,
+        settings.page_limit,
+        today,
+        settings.lookback_days,
+        ready=fetcher.wait_all_called,
     )
 
 

@@ -155,6 +155,13 @@ class WindowFetcher:
         self._stop = threading.Event()
         self._failed_at: int | None = None  # the earliest window a chain failed in
         self._lock = threading.Lock()
+        self._chains_running = 0
+        # Set once every chain of every window has made its last call (`_all_ended` then True), or once
+        # the fetch stopped before that.
+        self._all_called = threading.Event()
+        self._all_ended = not windows
+        if not windows:
+            self._all_called.set()
         self.waited = 0.0  # seconds the writer spent waiting for pages: what the API, not the writer, cost
 
     def __enter__(self) -> WindowFetcher:
@@ -166,6 +173,7 @@ class WindowFetcher:
     def close(self) -> None:
         """Stop every chain at its next page; wait for them, `join_timeout` seconds in all."""
         self._stop.set()
+        self._all_called.set()
         deadline = time.monotonic() + self._join_timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -177,11 +185,19 @@ class WindowFetcher:
             inbox = self._inboxes.pop(index)
             yield window, self._drain(inbox)
 
+    def wait_all_called(self) -> bool:
+        """Wait until every chain of every window has made its last call: True, or False when the fetch
+        stopped first (the writer left, or a chain failed: the sync is failing)."""
+        self._all_called.wait()
+        return self._all_ended  # decided when the event was set: the writer may have left since, done
+
     def _admit_up_to(self, end: int) -> None:
         while self._admitted < min(end, len(self._windows)):
             index = self._admitted
-            self._admitted += 1
             chains = self._chains_of(self._windows[index])
+            with self._lock:
+                self._admitted += 1
+                self._chains_running += len(chains)
             inbox = self._inboxes[index] = _Inbox(len(chains), self._depth)
             for number, chain in enumerate(chains):
                 thread = threading.Thread(
@@ -217,9 +233,19 @@ class WindowFetcher:
             with self._lock:
                 if self._failed_at is None or index < self._failed_at:
                     self._failed_at = index
+            self._all_called.set()
             self._put(index, inbox, _Failure(error))
             return
+        finally:
+            self._chain_ended()
         self._put(index, inbox, _DONE)
+
+    def _chain_ended(self) -> None:
+        with self._lock:
+            self._chains_running -= 1
+            if self._chains_running == 0 and self._admitted == len(self._windows):
+                self._all_ended = self._failed_at is None and not self._stop.is_set()
+                self._all_called.set()
 
     def _drain(self, inbox: _Inbox) -> Iterator[Fetched]:
         while inbox.running:

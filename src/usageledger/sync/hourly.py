@@ -1,11 +1,13 @@
-"""The hourly grain of a sync: the recent days by hour (workspace × model), fetched after the daily windows.
+"""The hourly grain of a sync: the recent days by hour (workspace × model), stored after the daily windows.
 
 Every sync that reaches today fetches the lookback's days and today so far at `time_bucket_width=1h`
 (usage and cost side by side, within the client's limit of requests in flight) and replaces the
-connection's hourly rows in one transaction. It is a view for the recent days, not the record: the daily
-grain stays the source of every total. So a failure here never fails the sync: the daily windows have
-committed, the hourly rows stay as the last sync left them, and an `hourly_skipped` event says why.
-Only a rejected key or a disconnect (which stop everything) go through.
+connection's hourly rows in one transaction once the daily windows committed. The calls go out as soon
+as the daily windows' calls are all made (`HourlyPages`), while the writer is still storing their pages,
+so they no longer add their round trips to the sync's time. The hours are a view for the recent days,
+not the record: the daily grain stays the source of every total. So a failure here never fails the
+sync: the daily windows have committed, the hourly rows stay as the last sync left them, and an
+`hourly_skipped` event says why. Only a rejected key or a disconnect (which stop everything) go through.
 
 The closed days of the range (before today) are checked against the daily grain just stored: per day,
 tokens must be equal and cost within a cent, or a `mismatch` event says where.
@@ -14,8 +16,10 @@ tokens must be equal and cost within a cent, or a `mismatch` event says where.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from types import TracebackType
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -32,7 +36,7 @@ from .events import record_event, record_grain_mismatch
 from .permit import SyncPermit
 from .planner import earliest_allowed_day
 
-__all__ = ["hourly_range", "sync_hours"]
+__all__ = ["HourlyPages", "hourly_range", "sync_hours"]
 
 _HOUR = dt.timedelta(hours=1)
 _CENT = Decimal("0.01")
@@ -75,23 +79,67 @@ def _fetch(
         return usage_future.result(), cost_future.result()
 
 
+_Hours = tuple[tuple[dt.datetime, dt.datetime], list[UsageRecord], list[CostRecord]]
+
+
+class HourlyPages:
+    """The hours of `hourly_range` (its span, usage and cost rows), fetched in a thread of their own once
+    `ready()` says the daily windows' calls are all made, while the writer is still storing those windows.
+    Not before: they would take request slots from the pages the writer waits for, and the API would no
+    longer see every daily call first. `ready()` False (the sync is failing) fetches nothing.
+
+    Use as a context manager; leaving it waits for a fetch under way (a few calls)."""
+
+    def __init__(
+        self,
+        client: AdminApiClient,
+        organization_id: str | None,
+        page_limit: int,
+        today: dt.date,
+        lookback_days: int,
+        ready: Callable[[], bool],
+    ) -> None:
+        source = HourlySource(client, organization_id, page_limit)
+
+        def fetch() -> _Hours | None:
+            if not ready():
+                return None
+            # The span when the calls go out: the current hour then, not when the sync started.
+            span = hourly_range(today, dt.datetime.now(dt.UTC), lookback_days)
+            return (span, *_fetch(source, *span))
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="usageledger-hourly")
+        self._hours = self._pool.submit(fetch)
+
+    def __enter__(self) -> HourlyPages:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._pool.shutdown(wait=True)
+
+    def hours(self) -> _Hours:
+        """The span and its rows; raises what fetching them raised."""
+        hours = self._hours.result()
+        if hours is None:
+            raise RuntimeError("the hourly rows were not fetched: the daily windows' calls did not all end")
+        return hours
+
+
 def sync_hours(
     engine: Engine,
-    client: AdminApiClient,
     connection: store.ConnectionRow,
     run_id: int,
     permit: SyncPermit,
-    page_limit: int,
-    span: tuple[dt.datetime, dt.datetime],
+    pages: HourlyPages,
     today: dt.date,
     checked_from: dt.date,
 ) -> tuple[int, int]:
-    """Fetch and store the hours of `span` (see `hourly_range`); returns (usage rows, cost rows) stored,
-    (0, 0) when skipped. Whole days from `checked_from` (the first this sync stored) are checked."""
-    start, end = span
-    source = HourlySource(client, connection.organization_id, page_limit)
+    """Store the hours `pages` fetched; returns (usage rows, cost rows) stored, (0, 0) when skipped. Whole
+    days from `checked_from` (the first this sync stored) are checked."""
     try:
-        usage, cost = _fetch(source, start, end)
+        (start, _), usage, cost = pages.hours()
         with engine.begin() as conn:
             permit.claim(conn)  # as a window does: a disconnect committed meanwhile wins
             try:
