@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import RootTransaction
+from sqlalchemy.exc import OperationalError
 
 from usageledger.fake import FAKE_ADMIN_KEY
 from usageledger.store import InsertThread
+from usageledger.sync import plan_windows
 
 from .conftest import cost_truth_at_grain, stored_at_grain, stored_cost_at_grain, truth_at_grain
 from .test_sync import _span, minimum_backfill_calls
@@ -112,4 +117,38 @@ def test_on_sqlite_the_rows_are_inserted_by_the_insert_thread(cli, fake, cli_env
     _connect(cli)
     on_sqlite = cli_env["USAGELEDGER_DATABASE_URL"].startswith("sqlite")
     assert set(handed_over) == ({"usage", "cost"} if on_sqlite else set())
+    _assert_exact(cli, fake)
+
+
+def test_each_window_commits_in_the_commit_thread_and_a_failed_commit_loses_only_its_window(
+    cli, fake, cli_env, monkeypatch
+):
+    """The writer commits each window in its commit thread (decoding the next window's pages meanwhile).
+    A commit that fails there fails the sync in the writer: the earlier window stays, the failed one is
+    rolled back whole, and the next sync completes the range exactly."""
+    result = cli("connect", "anthropic", "--key-stdin", "--no-sync", stdin=FAKE_ADMIN_KEY + "\n")
+    assert result.exit_code == 0, result.err
+    windows = plan_windows(*_span(fake))
+    assert len(windows) == 2
+    commit = RootTransaction.commit
+    in_commit_thread: list[str] = []
+
+    def failing_second_commit(self):
+        if threading.current_thread().name.startswith("usageledger-commit"):
+            in_commit_thread.append("commit")
+            if len(in_commit_thread) == 2:
+                raise OperationalError("COMMIT", None, sqlite3.OperationalError("disk I/O error"))
+        return commit(self)
+
+    monkeypatch.setattr(RootTransaction, "commit", failing_second_commit)
+    with pytest.raises(OperationalError):
+        cli("sync")
+    assert in_commit_thread == ["commit", "commit"]
+    stored_days = {key[0] for key in stored_at_grain(cli)}
+    assert stored_days and max(stored_days) < windows[0].end.isoformat()  # the second window rolled back
+    status = cli("status", "--json").json()[0]
+    assert status["state"] == "error"
+    monkeypatch.setattr(RootTransaction, "commit", commit)
+    in_commit_thread.clear()
+    assert cli("sync").exit_code == 0
     _assert_exact(cli, fake)

@@ -155,3 +155,117 @@ def test_windows_and_pages_ahead_follow_the_limit():
     assert [windows_ahead(n, "postgresql") for n in (1, 4, 8, 9, 32)] == [2, 2, 2, 3, 8]
     assert [windows_ahead(n, "sqlite") for n in (1, 4, 8, 12, 13, 32)] == [3, 3, 3, 3, 4, 8]
     assert pages_ahead(8) == 256 and pages_ahead(4) >= 4 * 31
+
+
+class Page:
+    """A page whose rows are decoded when first read, as the API's pages are; `malformed` ones raise."""
+
+    def __init__(self, number: int, malformed: bool = False) -> None:
+        self.number = number
+        self.malformed = malformed
+        self.decoded = 0
+
+    @property
+    def records(self) -> list[int]:
+        if self.malformed:
+            raise ValueError(f"page {self.number} is malformed")
+        self.decoded += 1
+        return [self.number]
+
+
+def _chains_of_pages(per_chain: int, malformed: int | None = None):
+    """Three chains of `per_chain` pages a window, answered at once; every page made is kept by window."""
+    made: dict[Window, list[Page]] = {}
+    lock = threading.Lock()
+
+    def chains_of(window: Window):
+        def chain() -> Iterator[Fetched]:
+            for _ in range(per_chain):
+                with lock:
+                    pages = made.setdefault(window, [])
+                    page = Page(len(pages), malformed=len(pages) == malformed)
+                    pages.append(page)
+                yield Fetched(window, usage=page)  # type: ignore[arg-type]
+
+        return [chain, chain, chain]
+
+    return chains_of, made
+
+
+def _prepare_until(fetcher: WindowFetcher, pages: list[Page], count: int, seconds: float = 5) -> None:
+    """Call prepare_next (which never waits) until `count` of `pages` are decoded, or `seconds` passed."""
+    deadline = time.monotonic() + seconds
+    while sum(page.decoded for page in pages) < count and time.monotonic() < deadline:
+        fetcher.prepare_next(keep_going=lambda: True)
+        time.sleep(0.005)
+
+
+def test_prepare_next_decodes_the_next_windows_arrived_pages_which_then_come_once_each():
+    """While the writer is between windows, the next window's pages that arrived are decoded ahead of its
+    turn; that window then yields every page exactly once, none decoded twice."""
+    chains_of, made = _chains_of_pages(3)
+    with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=16) as fetcher:
+        windows = iter(fetcher)
+        _first, items = next(windows)
+        list(items)
+        deadline = time.monotonic() + 5
+        while len(made.get(WINDOWS[1], [])) < 9 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        _prepare_until(fetcher, made[WINDOWS[1]], 9)
+        assert [page.decoded for page in made[WINDOWS[1]]] == [1] * 9  # before the window's turn
+        window, items = next(windows)
+        got = [item.usage for item in items]
+    assert window == WINDOWS[1]
+    assert sorted(page.number for page in got) == list(range(9))  # type: ignore[union-attr]
+    assert [page.decoded for page in made[WINDOWS[1]]] == [1] * 9
+
+
+def test_prepare_next_takes_nothing_when_told_to_stop_and_at_most_pages_ahead():
+    """keep_going() False: nothing is taken; True: never more than pages_ahead are held decoded."""
+    chains_of, made = _chains_of_pages(3)
+    with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=4) as fetcher:
+        windows = iter(fetcher)
+        _first, items = next(windows)
+        list(items)
+        deadline = time.monotonic() + 5
+        while len(made.get(WINDOWS[1], [])) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        fetcher.prepare_next(keep_going=lambda: False)
+        assert sum(page.decoded for page in made[WINDOWS[1]]) == 0
+        _prepare_until(fetcher, made[WINDOWS[1]], 9, seconds=0.5)
+        # The inbox's bound, then no more (a chain's end, taken too, counts among the four).
+        assert 0 < sum(page.decoded for page in made[WINDOWS[1]]) <= 4
+        _window, items = next(windows)
+        assert len(list(items)) == 9
+
+
+def test_a_malformed_page_prepared_ahead_fails_at_its_turn_not_before():
+    """Decoding ahead swallows nothing: the malformed page raises when the writer reads it, in its window."""
+    chains_of, made = _chains_of_pages(3, malformed=2)
+    with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=16) as fetcher:
+        windows = iter(fetcher)
+        _first, first_items = next(windows)
+        with pytest.raises(ValueError, match="page 2 is malformed"):
+            [item.usage.records for item in first_items]  # type: ignore[union-attr]
+        deadline = time.monotonic() + 5
+        while len(made.get(WINDOWS[1], [])) < 9 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        _prepare_until(fetcher, made[WINDOWS[1]], 8)  # all but the malformed one, without raising
+        _window, items = next(windows)
+        with pytest.raises(ValueError, match="page 2 is malformed"):
+            [item.usage.records for item in items]  # type: ignore[union-attr]
+
+
+def test_a_failure_taken_ahead_is_raised_at_its_windows_turn():
+    """A chain of the next window failed and prepare_next took its failure: the current window still
+    comes whole, and the failure is raised when the writer reaches the next one."""
+    pages = Pages(2, fail_in=WINDOWS[1])
+    with WindowFetcher(WINDOWS[:2], pages.chains_of, windows_ahead=2, pages_ahead=8) as fetcher:
+        windows = iter(fetcher)
+        _first, items = next(windows)
+        time.sleep(0.2)  # the next window's chains fail at their first page
+        fetcher.prepare_next(keep_going=lambda: True)
+        assert len(list(items)) == 6
+        _window, items = next(windows)
+        with pytest.raises(RuntimeError, match=str(WINDOWS[1].start)):
+            list(items)
