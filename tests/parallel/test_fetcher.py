@@ -221,22 +221,27 @@ def test_prepare_next_decodes_the_next_windows_arrived_pages_which_then_come_onc
 
 
 def test_prepare_next_takes_nothing_when_told_to_stop_and_at_most_pages_ahead():
-    """keep_going() False: nothing is taken; True: never more than pages_ahead are held decoded."""
-    chains_of, made = _chains_of_pages(3)
-    with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=4) as fetcher:
+    """keep_going() False: nothing is taken; True: never more than pages_ahead are held decoded, and the
+    chains hand over no more while those decoded and those queued fill the window's bound."""
+    chains_of, made = _chains_of_pages(10)
+    with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=8) as fetcher:
         windows = iter(fetcher)
         _first, items = next(windows)
         list(items)
         deadline = time.monotonic() + 5
-        while len(made.get(WINDOWS[1], [])) < 4 and time.monotonic() < deadline:
+        while len(made.get(WINDOWS[1], [])) < 8 and time.monotonic() < deadline:
             time.sleep(0.005)
         fetcher.prepare_next(keep_going=lambda: False)
         assert sum(page.decoded for page in made[WINDOWS[1]]) == 0
-        _prepare_until(fetcher, made[WINDOWS[1]], 9, seconds=0.5)
-        # The inbox's bound, then no more (a chain's end, taken too, counts among the four).
-        assert 0 < sum(page.decoded for page in made[WINDOWS[1]]) <= 4
+        _prepare_until(fetcher, made[WINDOWS[1]], 30, seconds=0.5)
+        # The inbox's bound, then no more (a chain's end, taken too, would count among the eight).
+        assert 0 < sum(page.decoded for page in made[WINDOWS[1]]) <= 8
+        time.sleep(0.1)
+        # The bound, then at most one page of each chain whose hand-over was already waiting and one more in
+        # its hands (without the shared bound: a second inbox's worth, 8 + 8 + 3).
+        assert len(made[WINDOWS[1]]) <= 8 + 2 * 3
         _window, items = next(windows)
-        assert len(list(items)) == 9
+        assert len(list(items)) == 30
 
 
 def test_a_malformed_page_prepared_ahead_fails_at_its_turn_not_before():

@@ -203,7 +203,8 @@ class WindowFetcher:
         """While `keep_going()`, decode the pages of the next window that have arrived already, never
         waiting for one: the writer calls this while its window commits (SQLite checkpoints its WAL then,
         1.3-1.8 s a window of a large organization on a slow machine, measured), so that work is done when
-        the window's turn comes. At most `pages_ahead` pages are taken, the bound of a window's inbox."""
+        the window's turn comes. Pages decoded ahead count against the window's bound of `pages_ahead`:
+        its chains hand over no more while they and the pages still queued fill it."""
         inbox = self._inboxes.get(min(self._inboxes, default=-1))  # the oldest not yet handed out
         if inbox is None:
             return
@@ -247,6 +248,9 @@ class WindowFetcher:
     def _put(self, index: int, inbox: _Inbox, item: Fetched | _ChainDone | _Failure) -> bool:
         """Hand `item` to the writer, waiting while the window's inbox is full; False once stopped."""
         while not self._stopped(index):
+            if inbox.ready and len(inbox.ready) + inbox.queue.qsize() >= self._depth:
+                time.sleep(0.01)  # pages decoded ahead (`prepare_next`) count against the same bound
+                continue
             try:
                 inbox.queue.put(item, timeout=0.1)
                 return True
