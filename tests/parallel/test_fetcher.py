@@ -200,17 +200,24 @@ def _prepare_until(fetcher: WindowFetcher, pages: list[Page], count: int, second
         time.sleep(0.005)
 
 
+def _between_windows(fetcher: WindowFetcher, made: dict[Window, list[Page]], count: int):
+    """Be the writer between its windows: take the first window whole, then wait (5 s at most) until
+    `count` pages of the next were made. Returns the windows still to come."""
+    windows = iter(fetcher)
+    _first, items = next(windows)
+    list(items)
+    deadline = time.monotonic() + 5
+    while len(made.get(WINDOWS[1], [])) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return windows
+
+
 def test_prepare_next_decodes_the_next_windows_arrived_pages_which_then_come_once_each():
     """While the writer is between windows, the next window's pages that arrived are decoded ahead of its
     turn; that window then yields every page exactly once, none decoded twice."""
     chains_of, made = _chains_of_pages(3)
     with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=16) as fetcher:
-        windows = iter(fetcher)
-        _first, items = next(windows)
-        list(items)
-        deadline = time.monotonic() + 5
-        while len(made.get(WINDOWS[1], [])) < 9 and time.monotonic() < deadline:
-            time.sleep(0.005)
+        windows = _between_windows(fetcher, made, 9)
         _prepare_until(fetcher, made[WINDOWS[1]], 9)
         assert [page.decoded for page in made[WINDOWS[1]]] == [1] * 9  # before the window's turn
         window, items = next(windows)
@@ -225,12 +232,7 @@ def test_prepare_next_takes_nothing_when_told_to_stop_and_at_most_pages_ahead():
     chains hand over no more while those decoded and those queued fill the window's bound."""
     chains_of, made = _chains_of_pages(10)
     with WindowFetcher(WINDOWS[:2], chains_of, windows_ahead=2, pages_ahead=8) as fetcher:
-        windows = iter(fetcher)
-        _first, items = next(windows)
-        list(items)
-        deadline = time.monotonic() + 5
-        while len(made.get(WINDOWS[1], [])) < 8 and time.monotonic() < deadline:
-            time.sleep(0.005)
+        windows = _between_windows(fetcher, made, 8)
         fetcher.prepare_next(keep_going=lambda: False)
         assert sum(page.decoded for page in made[WINDOWS[1]]) == 0
         _prepare_until(fetcher, made[WINDOWS[1]], 30, seconds=0.5)
