@@ -404,7 +404,7 @@ def _commit_preparing_next(
     """Commit the window in `committer` while this thread decodes the next window's pages that arrived.
 
     A commit lets go of the GIL for as long as it runs: SQLite writes the window's last pages to its WAL
-    and, the WAL being past 1,000 pages, copies it into the database file (its checkpoint: 1.3-1.8 s a
+    and, the WAL being past 1,000 pages, copies it into the database file (its checkpoint: 1.1-1.8 s a
     window of a large organization on a slow machine, measured). That was the writer's idle time, with
     the next window's pages waiting. Nothing else touches the connection meanwhile: the writer only
     decodes pages, and waits for the commit before its next statement.

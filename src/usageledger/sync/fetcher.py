@@ -202,7 +202,7 @@ class WindowFetcher:
     def prepare_next(self, keep_going: Callable[[], bool]) -> None:
         """While `keep_going()`, decode the pages of the next window that have arrived already, never
         waiting for one: the writer calls this while its window commits (SQLite checkpoints its WAL then,
-        1.3-1.8 s a window of a large organization on a slow machine, measured), so that work is done when
+        1.1-1.8 s a window of a large organization on a slow machine, measured), so that work is done when
         the window's turn comes. Pages decoded ahead count against the window's bound of `pages_ahead`:
         its chains hand over no more while they and the pages still queued fill it."""
         inbox = self._inboxes.get(min(self._inboxes, default=-1))  # the oldest not yet handed out
