@@ -15,7 +15,6 @@ windows committed; chains of later windows stop at their next page.
 
 from __future__ import annotations
 
-import collections
 import queue
 import threading
 import time
@@ -131,9 +130,6 @@ class _Inbox:
     def __init__(self, chains: int, depth: int) -> None:
         self.queue: queue.Queue[Fetched | _ChainDone | _Failure] = queue.Queue(maxsize=depth)
         self.running = chains
-        # Taken from the queue ahead of the writer's turn and decoded (`prepare_next`), in arrival order;
-        # touched by the writing thread alone.
-        self.ready: collections.deque[Fetched | _ChainDone | _Failure] = collections.deque()
 
 
 class WindowFetcher:
@@ -203,19 +199,26 @@ class WindowFetcher:
         """While `keep_going()`, decode the pages of the next window that have arrived already, never
         waiting for one: the writer calls this while its window commits (SQLite checkpoints its WAL then,
         1.1-1.8 s a window of a large organization on a slow machine, measured), so that work is done when
-        the window's turn comes. Pages decoded ahead count against the window's bound of `pages_ahead`:
-        its chains hand over no more while they and the pages still queued fill it."""
+        the window's turn comes. The pages stay queued, decoded in place, so the inbox's own bound holds;
+        only the writing thread reads a page's rows, so nothing else touches them meanwhile."""
         inbox = self._inboxes.get(min(self._inboxes, default=-1))  # the oldest not yet handed out
         if inbox is None:
             return
-        while keep_going() and len(inbox.ready) < self._depth:
-            try:
-                item = inbox.queue.get_nowait()
-            except queue.Empty:
+        decoded: set[int] = set()  # ids of the pages decoded by this call (they stay queued, so alive)
+        while keep_going():
+            with inbox.queue.mutex:  # a snapshot of what is queued, taken as Queue's own methods do
+                waiting = [
+                    item
+                    for item in inbox.queue.queue
+                    if isinstance(item, Fetched) and id(item) not in decoded
+                ]
+            if not waiting:
                 return
-            if isinstance(item, Fetched):
+            for item in waiting:
+                if not keep_going():
+                    return
                 item.decode()
-            inbox.ready.append(item)
+                decoded.add(id(item))
 
     def wait_all_called(self) -> bool:
         """Wait until every chain of every window has made its last call: True, or False when the fetch
@@ -248,9 +251,6 @@ class WindowFetcher:
     def _put(self, index: int, inbox: _Inbox, item: Fetched | _ChainDone | _Failure) -> bool:
         """Hand `item` to the writer, waiting while the window's inbox is full; False once stopped."""
         while not self._stopped(index):
-            if inbox.ready and len(inbox.ready) + inbox.queue.qsize() >= self._depth:
-                time.sleep(0.01)  # pages decoded ahead (`prepare_next`) count against the same bound
-                continue
             try:
                 inbox.queue.put(item, timeout=0.1)
                 return True
@@ -284,12 +284,9 @@ class WindowFetcher:
 
     def _drain(self, inbox: _Inbox) -> Iterator[Fetched]:
         while inbox.running:
-            if inbox.ready:
-                item = inbox.ready.popleft()
-            else:
-                started = time.perf_counter()
-                item = inbox.queue.get()
-                self.waited += time.perf_counter() - started
+            started = time.perf_counter()
+            item = inbox.queue.get()
+            self.waited += time.perf_counter() - started
             if isinstance(item, _ChainDone):
                 inbox.running -= 1
             elif isinstance(item, _Failure):
