@@ -15,8 +15,10 @@
     ├── NotFoundError                     exit 6   HTTP 404  not_found
     ├── ConflictError                     exit 7   HTTP 409  conflict (a sync of this connection is running)
     │   └── SyncStoppedError                                  (disconnected or key replaced mid-sync)
-    └── ScrubPendingError                 exit 8   HTTP 503  scrub_pending (a deleted key's bytes are
-                                                              still on disk; retried automatically)
+    ├── ScrubPendingError                 exit 8   HTTP 503  scrub_pending (a deleted key's bytes are
+    │                                                         still on disk; retried automatically)
+    └── DatabaseUnavailableError          exit 9   HTTP 503  database_unavailable (the database refused
+                                                              a connection or a write: down, full, read-only)
 
 Messages say what to do next and never contain a key.
 """
@@ -27,6 +29,7 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "CredentialError",
+    "DatabaseUnavailableError",
     "EndpointUnavailableError",
     "InvalidKeyError",
     "MalformedKeyError",
@@ -144,3 +147,11 @@ class ScrubPendingError(UsageLedgerError):
     exit_code = 8
     http_status = 503
     type = "scrub_pending"
+
+
+class DatabaseUnavailableError(UsageLedgerError):
+    """The database could not be reached or written (server down, disk full or read-only, I/O error)."""
+
+    exit_code = 9
+    http_status = 503
+    type = "database_unavailable"

@@ -199,6 +199,32 @@ def test_one_error_envelope(anon, tokens, method, path, status, type_):
     assert_error(response, status, type_)
 
 
+def test_a_database_that_fails_is_a_503_that_says_so(anon, admin, tokens, acme_connection, monkeypatch):
+    """A database that is down, full or read-only answers 503 `database_unavailable` with what to do next,
+    on the API and on a page; never the generic 500 of a bug, never the statement or its parameters."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    import usageledger.web.api
+    import usageledger.web.pages_integrations
+
+    def down(*_args, **_kwargs):
+        raise OperationalError(
+            "SELECT secret_parameter", {"p": "sealed"}, sqlite3.OperationalError("disk I/O error")
+        )
+
+    monkeypatch.setattr(usageledger.web.api, "connection_status", down)
+    monkeypatch.setattr(usageledger.web.pages_integrations, "get_connection", down)
+    response = anon.get("/api/v1/connections", headers=bearer(tokens["acme_admin"]))
+    assert_error(response, 503, "database_unavailable")
+    assert "disk I/O error" in response.json()["error"]["message"]
+    page = admin.get(f"/settings/integrations/connections/{acme_connection}/events")
+    assert page.status_code == 503 and "The database could not be used: disk I/O error" in page.text
+    for body in (response.text, page.text):
+        assert "secret_parameter" not in body and "sealed" not in body
+
+
 def test_openapi_documents_the_api(anon):
     """/openapi.json lists every API route with bearer auth; /docs serves Swagger UI from the package."""
     schema = anon.get("/openapi.json").json()

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 
 from usageledger.config import Settings
-from usageledger.errors import ConfigError
+from usageledger.errors import ConfigError, DatabaseUnavailableError
 from usageledger.private_files import make_private_dir, make_private_file
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ __all__ = [
     "CheckpointResult",
     "checkpoint",
     "create_engine_for",
+    "database_unavailable",
     "migrate",
     "migrations_config",
     "sync_writer_connection",
@@ -43,6 +45,21 @@ _SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-16384",
 )
+
+
+def database_unavailable(exc: OperationalError) -> DatabaseUnavailableError:
+    """Our error for a database that refused a connection or a statement, saying what to do next.
+
+    Only the driver's first line is shown: never the statement, its parameters or the URL, which can
+    hold sealed secrets or a password.
+    """
+    said = str(exc.orig).strip().splitlines() if exc.orig is not None else []
+    reason = said[0] if said else type(exc).__name__
+    return DatabaseUnavailableError(
+        f"The database could not be used: {reason}. Check that the server USAGELEDGER_DATABASE_URL names "
+        "is running and reachable (for the embedded SQLite, that its disk has free space and is writable), "
+        "then run the command again. Whatever was committed is kept, and a sync resumes from it."
+    )
 
 
 def _normalize_url(url: str) -> str:

@@ -8,10 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from usageledger.errors import UsageLedgerError
+from usageledger.store.engine import database_unavailable
 
 __all__ = [
     "ApiError",
@@ -90,6 +92,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UsageLedgerError)
     async def _ours(request: Request, exc: UsageLedgerError) -> Response:
         return _respond(request, exc.http_status, exc.type, exc.message)
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError) -> Response:
+        error = database_unavailable(exc)  # down, full or read-only: a 503 that says so, not a bug's 500
+        return _respond(request, error.http_status, error.type, error.message)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> Response:
