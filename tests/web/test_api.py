@@ -199,7 +199,9 @@ def test_one_error_envelope(anon, tokens, method, path, status, type_):
     assert_error(response, status, type_)
 
 
-def test_a_database_that_fails_is_a_503_that_says_so(anon, admin, tokens, acme_connection, monkeypatch):
+def test_a_database_that_fails_is_a_503_that_says_so(
+    anon, admin, tokens, acme_connection, monkeypatch, caplog
+):
     """A database that is down, full or read-only answers 503 `database_unavailable` with what to do next,
     on the API and on a page; never the generic 500 of a bug, never the statement or its parameters."""
     import sqlite3
@@ -221,8 +223,9 @@ def test_a_database_that_fails_is_a_503_that_says_so(anon, admin, tokens, acme_c
     assert "disk I/O error" in response.json()["error"]["message"]
     page = admin.get(f"/settings/integrations/connections/{acme_connection}/events")
     assert page.status_code == 503 and "The database could not be used: disk I/O error" in page.text
-    for body in (response.text, page.text):
+    for body in (response.text, page.text, caplog.text):
         assert "secret_parameter" not in body and "sealed" not in body
+    assert caplog.text.count("could not be used: disk I/O error") == 2  # the operator sees it in the log
 
 
 def test_openapi_documents_the_api(anon):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,8 @@ __all__ = [
     "is_api_path",
     "render_unhandled",
 ]
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -96,6 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _database(request: Request, exc: OperationalError) -> Response:
         error = database_unavailable(exc)  # down, full or read-only: a 503 that says so, not a bug's 500
+        log.warning("%s %s: %s", request.method, request.url.path, error.message)  # for the operator
         return _respond(request, error.http_status, error.type, error.message)
 
     @app.exception_handler(ApiError)
