@@ -10,7 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from usageledger.web.formatting import format_compact, format_count, format_money, format_share
+from usageledger.web.formatting import (
+    event_details,
+    format_compact,
+    format_count,
+    format_money,
+    format_share,
+)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -136,3 +142,27 @@ def test_no_float_is_ever_formatted(render):
     """A float is refused outright: money and counts here are exact, so a float means a bug upstream."""
     with pytest.raises(TypeError, match="never float"):
         render(0.1)
+
+
+def test_event_details_read_as_labelled_lines():
+    details = {
+        "usage_rows": 668892,
+        "in_flight": {"max": 8, "peak": 8},
+        "waited_for_api_seconds": 7.512,
+        "directory": {"read": False, "why": "read 2 hours ago"},
+        "endpoints": [{"path": "/v1/x", "status": 404}],
+        "empty": {},
+        "request_id": None,
+    }
+    assert event_details(details) == [
+        ("usage rows", "668,892"),
+        ("in flight · max", "8"),
+        ("in flight · peak", "8"),
+        ("waited for api seconds", "7.512"),
+        ("directory · read", "no"),
+        ("directory · why", "read 2 hours ago"),
+        ("endpoints", "path: /v1/x, status: 404"),
+        ("empty", ""),
+        ("request id", "—"),
+    ]
+    assert event_details(None) == []

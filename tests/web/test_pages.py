@@ -202,6 +202,23 @@ def test_sync_now_and_event_log(admin, app, fake, acme_connection):
     assert "key_verified" in others and ">rate_limit<" not in others
 
 
+def test_the_event_log_shows_each_events_details_as_people_read_them(admin, app, fake, acme_connection):
+    """What the JSON API returns as `details` is in the log too, under the message, nested objects as
+    labelled lines; an event without details has no Details toggle."""
+    base = f"/settings/integrations/connections/{acme_connection}"
+    fake.faults.add("/v1/organizations/analytics/usage", "rate_limit", times=2, retry_after=0.01)
+    admin.post(f"{base}/sync", data={"csrf_token": _csrf(admin)})
+    app.state.services.syncs.join(30)
+    finished = admin.get(f"{base}/events?kind=sync_finished").text
+    assert '<details class="event-details">' in finished
+    assert "<dt>in flight · peak</dt>" in finished and "<dt>directory · read</dt>" in finished
+    assert re.search(r"<dt>usage rows</dt><dd>\d+</dd>", finished)  # separators: the formatter's own test
+    limited = admin.get(f"{base}/events?kind=rate_limit").text
+    assert "<dt>retry after seconds</dt>" in limited and "<dt>path</dt>" in limited
+    verified = admin.get(f"{base}/events?kind=key_verified").text
+    assert "key_verified" in verified and "event-details" not in verified
+
+
 def test_disconnect_deletes_the_key(admin, engine, acme_connection):
     """The confirmation explains; disconnecting deletes the credential at once and keeps usage unless purged."""
     base = f"/settings/integrations/connections/{acme_connection}"

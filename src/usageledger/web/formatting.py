@@ -7,11 +7,19 @@ is in the element's `title`, shown on hover.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from markupsafe import Markup
 
-__all__ = ["format_compact", "format_count", "format_money", "format_percent", "format_share"]
+__all__ = [
+    "event_details",
+    "format_compact",
+    "format_count",
+    "format_money",
+    "format_percent",
+    "format_share",
+]
 
 _EMPTY = Markup('<span class="muted">—</span>')
 _CENTS = Decimal("0.01")
@@ -92,3 +100,30 @@ def format_percent(value: object, signed: bool = False) -> str:
     shown = number.quantize(_TENTH, rounding=ROUND_HALF_EVEN)
     sign = "+" if signed and shown > 0 else ("−" if shown < 0 else "")
     return f"{sign}{abs(shown)} %"
+
+
+def _detail_value(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):  # counts and seconds, never money (that has its own filter)
+        return f"{value:,}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {_detail_value(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return "; ".join(_detail_value(item) for item in value)
+    return str(value)
+
+
+def event_details(details: Mapping[str, object] | None, prefix: str = "") -> list[tuple[str, str]]:
+    """An event's details as (label, value) lines a person reads: nested objects become "in flight · peak",
+    counts get separators, lists are joined. The event log shows them under the message."""
+    lines: list[tuple[str, str]] = []
+    for key, value in (details or {}).items():
+        label = prefix + key.replace("_", " ")
+        if isinstance(value, Mapping) and value:
+            lines.extend(event_details(value, f"{label} · "))
+        else:
+            lines.append((label, _detail_value(value)))
+    return lines

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from usageledger.web.formatting import (
+    event_details,
     format_compact,
     format_count,
     format_money,
@@ -64,6 +65,7 @@ _env.filters["compact"] = format_compact
 _env.filters["count"] = format_count
 _env.filters["share"] = format_share
 _env.filters["percent"] = format_percent
+_env.filters["event_details"] = event_details
 
 templates = Jinja2Templates(env=_env)
 
