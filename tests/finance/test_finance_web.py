@@ -132,6 +132,36 @@ def test_the_page_imports_pasted_invoice_lines(admin, acme_connection, last_mont
     assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] == "12.00000000"
 
 
+def test_the_page_imports_an_invoice_csv_file_and_shows_a_refused_one_again(
+    admin, acme_connection, last_month
+):
+    """A chosen file (a spreadsheet's CSV: byte-order mark, CRLF) imports like pasted lines; a refused file's
+    text comes back in the box, each bad line named; a file that is not UTF-8, or too large, is refused."""
+    page = admin.get(f"/finance/months/{last_month}")
+    token = CSRF_RE.search(page.text).group(1)
+    assert 'enctype="multipart/form-data"' in page.text and 'name="invoice_file"' in page.text
+    org = re.search(r'data-organization="([^"]+)"', page.text).group(1)
+    url = f"/finance/months/{last_month}/import"
+
+    def upload(content: bytes):
+        return admin.post(
+            url, data={"csrf_token": token}, files={"invoice_file": ("invoice.csv", content, "text/csv")}
+        )
+
+    bad = f"organization_id,month,invoiced_usd\r\n{org},{last_month},34.50\r\norg_nope,{last_month},1\r\n"
+    refused = upload(b"\xef\xbb\xbf" + bad.encode())
+    assert refused.status_code == 400 and "line 3" in refused.text and "org_nope" in refused.text
+    assert f"{org},{last_month},34.50" in refused.text  # shown again in the box, nothing lost
+    assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] is None
+    latin = upload(f"organization_id,month,invoiced_usd\n{org},{last_month},1\n# caf\xe9\n".encode("latin-1"))
+    assert latin.status_code == 400 and "not UTF-8" in latin.text
+    too_large = upload(b"organization_id,month,invoiced_usd\n" + b"x" * (6 * 1024 * 1024))
+    assert too_large.status_code == 413
+    done = upload(b"\xef\xbb\xbf" + "\r\n".join(bad.split("\r\n")[:2]).encode() + b"\r\n")
+    assert done.status_code == 303, done.text
+    assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] == "34.50000000"
+
+
 def test_the_overview_names_adjustments_booked_to_its_period(
     admin, acme_connection, last_month, tokens, settings, engine, fake
 ):

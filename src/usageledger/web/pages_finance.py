@@ -1,6 +1,6 @@
 """Finance pages: the months and their states (`/finance/months`), one month's reconciliation
 (`/finance/months/YYYY-MM`) with the forms to enter the invoiced amount, close and reopen (admins; members
-read), the invoice CSV import (pasted text: our forms take no file uploads), and a FOCUS download.
+read), the invoice CSV import (a chosen file or pasted text), and a FOCUS download.
 
 A refused action re-renders the page with the message and what was typed (status 400 or 409), never a 500.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from usageledger.errors import UsageLedgerError
+from usageledger.errors import UsageError, UsageLedgerError
 from usageledger.reports.exports import FORMATS
 from usageledger.reports.month_actions import (
     INVOICE_CSV_COLUMNS,
@@ -32,6 +32,7 @@ from usageledger.store import list_connections
 from usageledger.store.accounts import UserRow
 from usageledger.web.deps import AdminUser, CsrfForm, PageUser, ServicesDep
 from usageledger.web.templating import flash, render
+from usageledger.web.uploads import read_csv_form
 
 __all__ = ["router"]
 
@@ -135,8 +136,21 @@ def reopen(request: Request, services: ServicesDep, user: AdminUser, form: CsrfF
     return _act(request, services, user, month, form, "reopen")
 
 
+async def _invoice_form(request: Request) -> dict[str, Any] | UsageError:
+    """The import form, the chosen file's text in `invoice_csv` (else what was pasted there)."""
+    try:
+        return await read_csv_form(request, file_field="invoice_file", text_field="invoice_csv")
+    except UsageError as exc:  # not UTF-8: said on the page, like a bad line
+        return exc
+
+
+InvoiceForm = Annotated[dict[str, Any] | UsageError, Depends(_invoice_form)]
+
+
 @router.post(PAGE + "/{month}/import")
 def import_csv(
-    request: Request, services: ServicesDep, user: AdminUser, form: CsrfForm, month: str
+    request: Request, services: ServicesDep, user: AdminUser, form: InvoiceForm, month: str
 ) -> Response:
+    if isinstance(form, UsageError):
+        return _month_page(request, services, user, month, 400, error=form.message)
     return _act(request, services, user, month, form, "import")

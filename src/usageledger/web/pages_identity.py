@@ -14,17 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from usageledger.errors import UsageError
 from usageledger.identity.csv_import import (
     COLUMNS,
-    MAX_FILE_BYTES,
     ImportPlan,
     ImportRejected,
     apply_import,
-    decode_csv,
     plan_import,
 )
 from usageledger.store.accounts import UserRow
@@ -40,11 +36,10 @@ from usageledger.store.runs import add_event
 from usageledger.store.scim_tokens import create_scim_token, list_scim_tokens, revoke_scim_token
 from usageledger.store.teams import list_teams, member_counts, set_team_cost_center, team_names_by_person
 from usageledger.web.deps import AdminUser, CsrfForm, ServicesDep
-from usageledger.web.errors import ApiError
 from usageledger.web.params import PathId
 from usageledger.web.scim import scim_base_url
-from usageledger.web.security import CSRF_FIELD, csrf_valid
 from usageledger.web.templating import flash, render
+from usageledger.web.uploads import read_csv_form
 
 __all__ = ["router"]
 
@@ -53,7 +48,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/settings/identity"
 SHOWN = 500  # people and teams listed on the page; the count says how many there are
 ACTIVITY_SHOWN = 50  # the latest identity events (owners, applications, imports, SCIM, SCIM tokens)
-_FORM_OVERHEAD = 64 * 1024  # the CSRF token, boundaries and part headers around the file
 
 
 def _page(
@@ -165,28 +159,10 @@ def change_team_cost_center(
 
 
 async def _import_text(request: Request) -> str:
-    """The CSV, from the uploaded file or the `content` field the preview carries; CSRF checked like every form.
-
-    Starlette bounds a form's fields but not its files (it spools them to disk), so the declared length is
-    checked first: a browser always sends it for a form."""
-    limit = MAX_FILE_BYTES // (1024 * 1024)
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit() or int(declared) > MAX_FILE_BYTES + _FORM_OVERHEAD:
-        raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.")
-    try:
-        form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_FILE_BYTES + 1)
-    except StarletteHTTPException as exc:
-        raise ApiError(413, "payload_too_large", f"Import at most one CSV file of {limit} MB.") from exc
-    if not csrf_valid(request, form.get(CSRF_FIELD)):
-        raise ApiError(403, "csrf_failed", "This form has expired; reload the page and submit it again.")
-    upload = form.get("file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        await upload.close()
-        return decode_csv(data)
-    content = form.get("content")
+    """The CSV, from the uploaded file or the `content` field the preview carries."""
+    content = (await read_csv_form(request, file_field="file", text_field="content")).get("content")
     if isinstance(content, str) and content.strip():
-        return decode_csv(content.encode())
+        return content
     raise UsageError(f"Choose a CSV file to import (its header: {','.join(COLUMNS)}).")
 
 
