@@ -192,6 +192,10 @@ def test_the_whole_admin_journey(page, app, engine, fake, settings):
     page.wait_for_url(re.compile(r".*kind=rate_limit"))
     assert page.locator("table.events tbody tr").count() >= 1
     assert "rate_limit" in page.locator("table.events").inner_text()
+    details = page.locator("details.event-details").first
+    assert not details.locator("dl").is_visible()  # closed until asked for
+    details.locator("summary").click()
+    assert "retry after seconds" in details.locator("dl").inner_text()
     _shot(page, "08-event-log-rate-limit")
     page.goto(detail_url)
     assert page.locator("#troubleshooting[open]").count() == 1
