@@ -125,7 +125,7 @@ def test_the_page_imports_pasted_invoice_lines(admin, acme_connection, last_mont
     )
     assert refused.status_code == 400 and "line 3" in refused.text and "org_nope" in refused.text
     assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] is None
-    good = bad.splitlines()[0] + "\n" + bad.splitlines()[1] + "\n"
+    good = "\ufeff" + bad.splitlines()[0] + "\n" + bad.splitlines()[1] + "\n"  # pasted with its BOM
     done = admin.post(f"/finance/months/{last_month}/import", data={"csrf_token": token, "invoice_csv": good})
     assert done.status_code == 303 and done.headers["location"] == f"/finance/months/{last_month}"
     assert "Invoiced amounts imported" in admin.get(done.headers["location"]).text

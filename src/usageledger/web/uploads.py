@@ -49,4 +49,6 @@ async def read_csv_form(request: Request, *, file_field: str, text_field: str) -
         data = await upload.read(MAX_FILE_BYTES + 1)
         await upload.close()
         fields[text_field] = decode_csv(data)
+    elif isinstance(fields.get(text_field), str):  # pasted from a file that began with a byte-order mark
+        fields[text_field] = fields[text_field].removeprefix("\ufeff")
     return fields
