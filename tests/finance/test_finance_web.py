@@ -155,6 +155,8 @@ def test_the_page_imports_an_invoice_csv_file_and_shows_a_refused_one_again(
     assert admin.get(f"/api/v1/months/{last_month}").json()["invoiced_usd"] is None
     latin = upload(f"organization_id,month,invoiced_usd\n{org},{last_month},1\n# caf\xe9\n".encode("latin-1"))
     assert latin.status_code == 400 and "not UTF-8" in latin.text
+    no_token = admin.post(url, files={"invoice_file": ("invoice.csv", bad.encode(), "text/csv")})
+    assert no_token.status_code == 403 and "did not come from usageledger" in no_token.text
     too_large = upload(b"organization_id,month,invoiced_usd\n" + b"x" * (6 * 1024 * 1024))
     assert too_large.status_code == 413
     done = upload(b"\xef\xbb\xbf" + "\r\n".join(bad.split("\r\n")[:2]).encode() + b"\r\n")

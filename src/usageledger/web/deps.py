@@ -39,6 +39,7 @@ __all__ = [
     "session_lifetime",
     "session_user",
     "sign_in",
+    "require_form_csrf",
     "sign_out",
 ]
 
@@ -176,15 +177,20 @@ async def _bounded_form(request: Request) -> FormData:
         ) from exc
 
 
-async def _csrf_form(request: Request) -> dict[str, Any]:
-    """The submitted form (within the size bounds), once its CSRF token matched the session's."""
-    form = await _bounded_form(request)
+def require_form_csrf(request: Request, form: FormData) -> None:
+    """A 403 unless the form's CSRF token matches the session's (every page form, uploads included)."""
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise ApiError(
             403,
             "csrf_failed",
             "This form has expired or did not come from usageledger. Reload the page and submit it again.",
         )
+
+
+async def _csrf_form(request: Request) -> dict[str, Any]:
+    """The submitted form (within the size bounds), once its CSRF token matched the session's."""
+    form = await _bounded_form(request)
+    require_form_csrf(request, form)
     return {k: v for k, v in form.multi_items() if isinstance(v, str)}
 
 

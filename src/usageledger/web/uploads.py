@@ -15,8 +15,9 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from usageledger.identity.csv_import import MAX_FILE_BYTES, decode_csv
+from usageledger.web.deps import require_form_csrf
 from usageledger.web.errors import ApiError
-from usageledger.web.security import CSRF_FIELD, csrf_valid
+from usageledger.web.security import CSRF_FIELD
 
 __all__ = ["read_csv_form"]
 
@@ -41,8 +42,7 @@ async def read_csv_form(request: Request, *, file_field: str, text_field: str) -
         form = await request.form(max_files=1, max_fields=_MAX_FIELDS, max_part_size=MAX_FILE_BYTES + 1)
     except StarletteHTTPException as exc:
         raise _too_large() from exc
-    if not csrf_valid(request, form.get(CSRF_FIELD)):
-        raise ApiError(403, "csrf_failed", "This form has expired; reload the page and submit it again.")
+    require_form_csrf(request, form)
     fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
     upload = form.get(file_field)
     if isinstance(upload, UploadFile) and upload.filename:
