@@ -228,6 +228,22 @@ def test_a_database_that_fails_is_a_503_that_says_so(
     assert caplog.text.count("could not be used: disk I/O error") == 2  # the operator sees it in the log
 
 
+def test_a_connection_closed_under_a_request_is_a_503_too(anon, tokens, monkeypatch):
+    """psycopg's InterfaceError (a connection closed under us) is the database being unavailable, not a bug."""
+    import psycopg
+    from sqlalchemy.exc import InterfaceError
+
+    import usageledger.web.api
+
+    def closed(*_args, **_kwargs):
+        raise InterfaceError("SELECT 1", None, psycopg.InterfaceError("the connection is closed"))
+
+    monkeypatch.setattr(usageledger.web.api, "connection_status", closed)
+    response = anon.get("/api/v1/connections", headers=bearer(tokens["acme_admin"]))
+    assert_error(response, 503, "database_unavailable")
+    assert "the connection is closed" in response.json()["error"]["message"]
+
+
 def test_openapi_documents_the_api(anon):
     """/openapi.json lists every API route with bearer auth; /docs serves Swagger UI from the package."""
     schema = anon.get("/openapi.json").json()

@@ -48,11 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(_SWITCH_INTERVAL_SECONDS)
     import typer
     from rich.markup import escape
-    from sqlalchemy.exc import OperationalError
 
     from ..config import Settings
     from ..errors import ConfigError, UsageLedgerError
-    from ..store.engine import database_unavailable
+    from ..store.engine import DATABASE_UNAVAILABLE_ERRORS, database_unavailable
     from .context import AppContext
     from .render import err_console
 
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageLedgerError as exc:
         err_console.print(f"[red]Error:[/red] {exc.message}", highlight=False)
         return exc.exit_code
-    except OperationalError as exc:  # the database is down, full or read-only: say so, not a traceback
+    except DATABASE_UNAVAILABLE_ERRORS as exc:  # down, full, read-only or gone: say so, not a traceback
         error = database_unavailable(exc)
         err_console.print(f"[red]Error:[/red] {escape(error.message)}", highlight=False)
         return error.exit_code

@@ -16,11 +16,11 @@ from typing import Any
 import procrastinate
 from procrastinate.job_context import JobContext
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from .. import store
 from ..config import Settings
 from ..errors import ConflictError, CredentialError, UpstreamError, UsageLedgerError
+from ..store.engine import DATABASE_UNAVAILABLE_ERRORS
 from ..sync import SCHEDULED_TRIGGER, run_sync
 from ..sync.events import record_event
 from .queue import QUEUE_NAME, RECOVERY_TASK, SYNC_TASK, QueueOptions
@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 # Failures that may pass by themselves: the API kept failing (429/5xx/timeouts), another process held
 # the connection's sync lease, the database went away. The others (a rejected key, a missing scope, a
 # deleted connection) need a person, so a retry would only repeat the same answer.
-RETRYABLE_ERRORS: tuple[type[Exception], ...] = (UpstreamError, ConflictError, OperationalError, OSError)
+RETRYABLE_ERRORS: tuple[type[Exception], ...] = (
+    UpstreamError,
+    ConflictError,
+    *DATABASE_UNAVAILABLE_ERRORS,
+    OSError,
+)
 
 
 def register_tasks(app: procrastinate.App, options: QueueOptions) -> None:

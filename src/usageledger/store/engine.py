@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from usageledger.config import Settings
 from usageledger.errors import ConfigError, DatabaseUnavailableError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
+    "DATABASE_UNAVAILABLE_ERRORS",
     "CheckpointResult",
     "checkpoint",
     "create_engine_for",
@@ -47,7 +48,12 @@ _SQLITE_PRAGMAS = (
 )
 
 
-def database_unavailable(exc: OperationalError) -> DatabaseUnavailableError:
+# The driver's errors that say the database cannot be used now (down, full, read-only, a connection
+# closed under us), not that a statement is wrong: a message and exit 9 / HTTP 503, and a job retries.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[DBAPIError], ...] = (OperationalError, InterfaceError)
+
+
+def database_unavailable(exc: DBAPIError) -> DatabaseUnavailableError:
     """Our error for a database that refused a connection or a statement, saying what to do next.
 
     Only the driver's first line is shown: never the statement, its parameters or the URL, which can

@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from usageledger.errors import UsageLedgerError
-from usageledger.store.engine import database_unavailable
+from usageledger.store.engine import DATABASE_UNAVAILABLE_ERRORS, database_unavailable
 
 __all__ = [
     "ApiError",
@@ -96,11 +96,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _ours(request: Request, exc: UsageLedgerError) -> Response:
         return _respond(request, exc.http_status, exc.type, exc.message)
 
-    @app.exception_handler(OperationalError)
-    async def _database(request: Request, exc: OperationalError) -> Response:
-        error = database_unavailable(exc)  # down, full or read-only: a 503 that says so, not a bug's 500
+    async def _database(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DBAPIError)  # registered for DATABASE_UNAVAILABLE_ERRORS only
+        error = database_unavailable(exc)  # down, full, read-only or gone: a 503 that says so, not a 500
         log.warning("%s %s: %s", request.method, request.url.path, error.message)  # for the operator
         return _respond(request, error.http_status, error.type, error.message)
+
+    for unavailable in DATABASE_UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, _database)
 
     @app.exception_handler(ApiError)
     async def _api(request: Request, exc: ApiError) -> Response:
