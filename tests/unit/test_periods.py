@@ -7,7 +7,15 @@ import datetime as dt
 import pytest
 
 from usageledger.errors import UsageError
-from usageledger.reports.periods import PERIOD_PRESETS, comparable_previous, month_period, resolve_period
+from usageledger.reports.periods import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    MAX_PERIOD_DAYS,
+    PERIOD_PRESETS,
+    comparable_previous,
+    month_period,
+    resolve_period,
+)
 
 D = dt.date
 TODAY = D(2026, 11, 25)
@@ -59,6 +67,37 @@ def test_reversed_range_says_what_to_do():
     """A range that ends before it starts is refused with advice, not silently swapped."""
     with pytest.raises(UsageError, match="swap"):
         resolve_period(None, D(2026, 5, 2), D(2026, 5, 1), today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [(None, D(9999, 12, 31)), (D(1, 1, 1), None), (D(1, 1, 1), D(2026, 5, 1)), (D(1999, 12, 31), None)],
+)
+def test_days_outside_the_calendar_we_serve_are_refused_with_the_range(since, until):
+    """A typed 9999-12-31 or 0001-01-01 is a message naming the days accepted, not an overflow (a 500)."""
+    with pytest.raises(UsageError, match="from 2000-01-01 to 2999-12-31"):
+        resolve_period(None, since, until, today=TODAY)
+
+
+def test_a_period_spans_at_most_ten_years():
+    """The longest range is accepted and still has a previous period; a day more, or an open start so early
+    that today is further than that, is refused with the limit (pages and exports work per day)."""
+    last = EARLIEST_DAY + dt.timedelta(days=MAX_PERIOD_DAYS - 1)
+    longest = resolve_period(None, EARLIEST_DAY, last, today=TODAY)
+    assert longest.days == MAX_PERIOD_DAYS
+    assert comparable_previous(longest).end == longest.start
+    with pytest.raises(UsageError, match=f"spans {MAX_PERIOD_DAYS + 1:,} days; pick at most 3,660"):
+        resolve_period(None, EARLIEST_DAY, last + dt.timedelta(days=1), today=TODAY)
+    with pytest.raises(UsageError, match="pick at most 3,660"):
+        resolve_period(None, EARLIEST_DAY, None, today=TODAY)
+    with pytest.raises(UsageError, match="pick at most 3,660"):
+        resolve_period(None, TODAY, LATEST_DAY, today=TODAY)
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12"])
+def test_a_month_outside_the_calendar_we_serve_is_refused(month):
+    with pytest.raises(UsageError, match="out of range"):
+        month_period(month)
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-1", ""])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..errors import UsageError
-from ..reports.periods import resolve_period
+from ..reports.periods import check_days, resolve_period
 
 __all__ = ["day_range", "parse_day"]
 
@@ -14,9 +14,11 @@ def parse_day(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option} takes a day as YYYY-MM-DD, not {text!r}.") from None
+    check_days(day, None)
+    return day
 
 
 def day_range(
@@ -29,6 +31,7 @@ def day_range(
             raise UsageError(
                 f"--since {first} is after --until {last}; swap the two days (both are inclusive)."
             )
+        check_days(first, last)
         return first, last
     if first is not None or last is not None:
         raise UsageError("Give --period or --since/--until, not both.")

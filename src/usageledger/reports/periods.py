@@ -15,8 +15,12 @@ from usageledger.errors import UsageError
 
 __all__ = [
     "CUSTOM_PERIOD",
+    "EARLIEST_DAY",
+    "LATEST_DAY",
+    "MAX_PERIOD_DAYS",
     "PERIOD_PRESETS",
     "Period",
+    "check_days",
     "comparable_previous",
     "first_provisional_day",
     "month_period",
@@ -33,6 +37,13 @@ PERIOD_PRESETS: dict[str, str] = {
     "ytd": "Year to date",
 }
 CUSTOM_PERIOD = "custom"
+# Days a period may name, and how long it may be. Far wider than any data (the API's floor is 2026-01-01),
+# but bounded: a period and the one it is compared with must stay inside the calendar (a typed 9999-12-31
+# overflowed the day after it, a 500), and the overview, the detail page and the FOCUS export do work per
+# day of the range (a thousand years took 201 s to export and made a 96 MB overview page).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2999, 12, 31)
+MAX_PERIOD_DAYS = 3_660  # about ten years
 _ROLLING_DAYS = {"7d": 7, "30d": 30, "90d": 90}
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -71,12 +82,27 @@ def _previous_month(day: dt.date) -> dt.date:
     return (_first_of_month(day) - dt.timedelta(days=1)).replace(day=1)
 
 
+def check_days(first: dt.date | None, last: dt.date | None) -> None:
+    """Raise UsageError, saying what is accepted, for a day outside EARLIEST_DAY..LATEST_DAY or a range of
+    inclusive days `first`..`last` longer than MAX_PERIOD_DAYS. Either may be None (an open end); a
+    reversed range is left to the caller, whose message names its own fields."""
+    for day in (first, last):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise UsageError(f"{day} is out of range: name days from {EARLIEST_DAY} to {LATEST_DAY}.")
+    if first is not None and last is not None and (last - first).days + 1 > MAX_PERIOD_DAYS:
+        raise UsageError(
+            f"The range from {first} to {last} spans {(last - first).days + 1:,} days; pick at most "
+            f"{MAX_PERIOD_DAYS:,} (about ten years)."
+        )
+
+
 def month_period(text: str) -> Period:
     """The calendar month named `YYYY-MM`."""
     match = _MONTH.match(text.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
         raise UsageError(f"A month is written YYYY-MM, such as 2026-10; not {text!r}.")
     start = dt.date(int(match.group(1)), int(match.group(2)), 1)
+    check_days(start, None)
     return Period(start.strftime("%Y-%m"), start.strftime("%B %Y"), start, _next_month(start))
 
 
@@ -104,15 +130,18 @@ def resolve_period(
     """The period asked for: explicit days win over a preset; nothing at all means `default`.
 
     `until` is inclusive, as everywhere users type days. A month (`2026-10`) is accepted as a preset.
-    Raises UsageError, with what to type instead, for an unknown preset or a reversed range.
+    Raises UsageError, with what to type instead, for an unknown preset, a reversed range, or days that
+    `check_days` refuses.
     """
     if since is not None or until is not None:
         if since is not None and until is not None and since > until:
             raise UsageError(
                 f"The range starts on {since} but ends on {until}, before it starts; swap the two days."
             )
+        check_days(since, until)
         start = since or (until or today).replace(day=1)
         end = (until or today) + dt.timedelta(days=1)
+        check_days(start, end - dt.timedelta(days=1))  # an open end filled in: today may be far
         return Period(CUSTOM_PERIOD, f"{start} to {end - dt.timedelta(days=1)}", start, end)
     key = (preset or default).strip().lower()
     if key in PERIOD_PRESETS:

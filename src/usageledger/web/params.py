@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 
 from usageledger.errors import UsageError
 from usageledger.models import GROUP_FIELDS
-from usageledger.reports.periods import CUSTOM_PERIOD, resolve_period
+from usageledger.reports.periods import CUSTOM_PERIOD, check_days, resolve_period
 from usageledger.reports.usage import FILTER_FIELDS, UsageQuery
 
 __all__ = [
@@ -210,6 +210,11 @@ def _days(
         problems["range"] = (
             f"The range starts on {since} but ends on {until}, before it starts; swap the two days."
         )
+        return None, None, None
+    try:
+        check_days(since, until)
+    except UsageError as exc:  # too early, too late or too long: dropped, as a reversed range is
+        problems["range"] = exc.message
         return None, None, None
     return None, since, until
 
