@@ -36,10 +36,10 @@ __all__ = [
     "PageUser",
     "Services",
     "ServicesDep",
+    "require_form_csrf",
     "session_lifetime",
     "session_user",
     "sign_in",
-    "require_form_csrf",
     "sign_out",
 ]
 
